@@ -1,0 +1,11 @@
+/** An error raised by libtorch (its message, without the C++ backtrace) or by
+ * the binding when a call cannot be made (a disposed tensor, a bad argument). */
+export class TorchError extends Error {
+  /** The operator being called, when there was one (`aten::add.Tensor`). */
+  readonly op?: string;
+  constructor(message: string, op?: string) {
+    super(op ? `${op}: ${message}` : message);
+    this.name = "TorchError";
+    this.op = op;
+  }
+}

@@ -1,0 +1,14 @@
+/**
+ * dsva-torch: zero-shot remote-sensing scene classification on libtorch, for Deno.
+ *
+ * ```ts
+ * import { torch } from "./mod.ts";
+ * const a = torch.randn([4, 3], { requiresGrad: true });
+ * torch.scope(() => a.matmul(torch.randn([3, 2])).relu().sum().backward());
+ * console.log(a.grad?.toString());
+ * ```
+ * @module
+ */
+export * as torch from "./src/tensor/index.ts";
+export { Tensor, TorchError } from "./src/tensor/index.ts";
+export type { Device, DType } from "./src/tensor/index.ts";

@@ -1,0 +1,63 @@
+/** Grad mode and functional gradients. libtorch's grad mode is per thread; the
+ * JS main thread is the one that matters here. */
+import { checkWarnings, lastError, lib } from "./runtime.ts";
+import { fromHandle, type Tensor } from "./tensor.ts";
+
+function withGradMode<T>(enabled: boolean, fn: () => T): T {
+  const prev = lib.dt_grad_set_enabled(enabled ? 1 : 0);
+  try {
+    const r = fn();
+    if (r instanceof Promise) {
+      throw new TypeError("noGrad/enableGrad take a synchronous function");
+    }
+    return r;
+  } finally {
+    lib.dt_grad_set_enabled(prev);
+  }
+}
+
+/** Runs `fn` with gradient recording off. */
+export const noGrad = <T>(fn: () => T): T => withGradMode(false, fn);
+/** Runs `fn` with gradient recording on (inside a `noGrad`). */
+export const enableGrad = <T>(fn: () => T): T => withGradMode(true, fn);
+export const isGradEnabled = (): boolean => lib.dt_grad_is_enabled() !== 0;
+/** Turns gradient recording on or off until changed again. */
+export function setGradEnabled(on: boolean): void {
+  lib.dt_grad_set_enabled(on ? 1 : 0);
+}
+
+export interface GradOptions {
+  gradOutputs?: (Tensor | null)[];
+  retainGraph?: boolean;
+  createGraph?: boolean;
+  allowUnused?: boolean;
+}
+
+const handles = (ts: readonly (Tensor | null)[]) =>
+  new Float64Array(ts.map((t) => (t ? t.handle : 0)));
+
+/** Gradients of `outputs` with respect to `inputs` (torch.autograd.grad);
+ * null where an input is unused and `allowUnused` is set. */
+export function grad(
+  outputs: Tensor | readonly Tensor[],
+  inputs: Tensor | readonly Tensor[],
+  opts: GradOptions = {},
+): (Tensor | null)[] {
+  const outs = Array.isArray(outputs) ? outputs : [outputs as Tensor];
+  const ins = Array.isArray(inputs) ? inputs : [inputs as Tensor];
+  const results = new Float64Array(ins.length);
+  const rc = lib.dt_autograd_grad(
+    handles(outs),
+    outs.length,
+    handles(opts.gradOutputs ?? outs.map(() => null)),
+    handles(ins),
+    ins.length,
+    opts.retainGraph === undefined ? -1 : opts.retainGraph ? 1 : 0,
+    opts.createGraph ? 1 : 0,
+    opts.allowUnused ? 1 : 0,
+    results,
+  );
+  checkWarnings();
+  if (rc < 0) throw lastError("autograd.grad");
+  return Array.from(results, (h) => (h === 0 ? null : fromHandle(h)));
+}

@@ -1,0 +1,107 @@
+/** Lifetime: scopes that free every tensor created inside except what is
+ * returned or kept. One array push per tensor; no FinalizationRegistry on the
+ * hot path (see `leakBackstop` for the optional one). */
+import { lib } from "./runtime.ts";
+
+/** What a scope needs of a tensor. */
+export interface Owned {
+  _h: number;
+  _kept: boolean;
+  _release(): number; // forgets the handle and returns it (0 if already gone)
+}
+
+const stack: Owned[][] = [];
+let freeBuf = new Float64Array(1024);
+
+/** Registers a new tensor with the innermost scope, if any. */
+export function track(t: Owned): void {
+  const s = stack.length === 0 ? undefined : stack[stack.length - 1];
+  if (s !== undefined) s.push(t);
+  if (registry) registry.register(t, t._h, t);
+}
+
+/** Frees the handles of `ts` (except `except`) with one native call. */
+function freeAll(ts: Owned[], except: Set<Owned> | null) {
+  if (freeBuf.length < ts.length) freeBuf = new Float64Array(ts.length * 2);
+  let n = 0;
+  for (const t of ts) {
+    if (t._kept || (except !== null && except.has(t))) continue;
+    const h = t._release();
+    if (h !== 0) freeBuf[n++] = h;
+  }
+  if (n > 0) lib.dt_tensor_free_many(Deno.UnsafePointer.of(freeBuf), n);
+}
+
+/** Every tensor reachable from a returned value (arrays, plain objects, Maps). */
+function reachable(v: unknown, out: Set<Owned>, isTensor: (x: unknown) => x is Owned) {
+  if (v === null || typeof v !== "object") return;
+  if (isTensor(v)) out.add(v);
+  else if (Array.isArray(v)) { for (const x of v) reachable(x, out, isTensor); }
+  else if (v instanceof Map) { for (const x of v.values()) reachable(x, out, isTensor); }
+  else if (Object.getPrototypeOf(v) === Object.prototype) {
+    for (const x of Object.values(v)) reachable(x, out, isTensor);
+  }
+}
+
+let isTensorFn: (x: unknown) => x is Owned = (_x): _x is Owned => false;
+export function setTensorPredicate(fn: (x: unknown) => x is Owned): void {
+  isTensorFn = fn;
+}
+
+/** Runs `fn`; afterwards frees every tensor created inside it except those
+ * reachable from its return value (which move to the enclosing scope) and
+ * those passed to `keep()`. Synchronous: `fn` must not return a Promise. */
+export function scope<T>(fn: () => T): T {
+  const mine: Owned[] = [];
+  stack.push(mine);
+  let result: T;
+  try {
+    result = fn();
+  } catch (e) {
+    stack.pop();
+    freeAll(mine, null);
+    throw e;
+  }
+  stack.pop();
+  if (result instanceof Promise) {
+    freeAll(mine, null);
+    throw new TypeError(
+      "torch.scope(fn): fn returned a Promise; scopes are synchronous. Await outside the scope, or scope the synchronous part.",
+    );
+  }
+  const escaping = new Set<Owned>();
+  reachable(result, escaping, isTensorFn);
+  freeAll(mine, escaping);
+  const parent = stack.length === 0 ? undefined : stack[stack.length - 1];
+  if (parent !== undefined) { for (const t of escaping) if (!t._kept) parent.push(t); }
+  return result;
+}
+
+/** Keeps `t` alive past every enclosing scope (free it with `dispose()`). */
+export function keep<T extends Owned>(t: T): T {
+  t._kept = true;
+  return t;
+}
+
+// Optional leak backstop: reports (and frees) tensors garbage-collected undisposed.
+let registry: FinalizationRegistry<number> | null = null;
+let leaked = 0;
+
+/** Turns the leak backstop on or off. Off by default: it costs ~150 ns per tensor. */
+export function leakBackstop(on: boolean): void {
+  registry = on
+    ? new FinalizationRegistry<number>((h) => {
+      leaked++;
+      lib.dt_tensor_free(h);
+    })
+    : null;
+}
+
+/** Number of tensors the backstop found garbage-collected without dispose(). */
+export function leakedCount(): number {
+  return leaked;
+}
+
+export function untrackBackstop(t: Owned): void {
+  if (registry) registry.unregister(t);
+}
