@@ -41,3 +41,4 @@ export {
 } from "./info.ts";
 export type { MemoryReport } from "./info.ts";
 export * from "./methods.ts";
+export { ops, schemasOf } from "./aten.ts";

@@ -1,0 +1,32 @@
+/** `deno task bench <name> [options]`: runs one benchmark suite.
+ *
+ * Each suite is a module exporting `run(args)`; add new ones to `SUITES`. */
+
+interface Suite {
+  describe: string;
+  load: () => Promise<{ run(args: string[]): Promise<void> }>;
+}
+
+const SUITES: Record<string, Suite> = {
+  ops: {
+    describe: "tiny add and 512x512 matmul+relu+sum fwd+bwd, Deno vs Python torch",
+    load: () => import("./ops.ts"),
+  },
+};
+
+function usage(): string {
+  const lines = Object.entries(SUITES).map(([k, s]) => `  ${k.padEnd(8)} ${s.describe}`);
+  return `usage: deno task bench <suite> [options]\nsuites:\n${lines.join("\n")}`;
+}
+
+const [name, ...rest] = Deno.args;
+if (name === undefined || name === "-h" || name === "--help") {
+  console.log(usage());
+  Deno.exit(name === undefined ? 2 : 0);
+}
+const suite = SUITES[name];
+if (!suite) {
+  console.error(`unknown bench suite '${name}'\n${usage()}`);
+  Deno.exit(2);
+}
+await (await suite.load()).run(rest);

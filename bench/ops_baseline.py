@@ -1,0 +1,100 @@
+"""Python torch baseline for `deno task bench ops` (bench/ops.ts).
+
+Serves rounds over stdin/stdout so the Deno driver can alternate with it
+without paying `import torch` each round: one JSON request per line in, one
+JSON result per line out. The same workloads as bench/ops.ts:
+
+  add:    a.add(b) on 16-element float32 tensors, the result freed at once
+  matmul: relu(A @ B).sum().backward() on 512x512 float32 leaves that
+          require grad, with A.grad = B.grad = None before each iteration
+
+Request:  {"addThreads":1,"addIters":100000,"addReps":3,
+           "matmulThreads":1,"matmulIters":15,"matmulReps":3}
+Response: {"addNs":[...per rep...],"matmulMs":[...per rep...],"threads":[add,matmul]}
+
+The first line written (before any request) describes this torch. Run it by
+hand with `--once` to print one round for the default request.
+"""
+
+import json
+import os
+import sys
+import time
+
+import torch
+
+
+def bench_add(threads, iters, reps):
+    torch.set_num_threads(threads)
+    a = torch.randn(16)
+    b = torch.randn(16)
+    for _ in range(1000):
+        a.add(b)
+    out = []
+    for _ in range(reps):
+        t0 = time.perf_counter_ns()
+        for _ in range(iters):
+            a.add(b)  # the result is freed when the call's value is dropped
+        out.append((time.perf_counter_ns() - t0) / iters)
+    return out, torch.get_num_threads()
+
+
+def bench_matmul(threads, iters, reps):
+    torch.set_num_threads(threads)
+    g = torch.Generator().manual_seed(0)
+    A = torch.randn(512, 512, generator=g).requires_grad_()
+    B = torch.randn(512, 512, generator=g).requires_grad_()
+
+    def step():
+        A.grad = None
+        B.grad = None
+        A.matmul(B).relu().sum().backward()
+
+    step()
+    out = []
+    for _ in range(reps):
+        t0 = time.perf_counter_ns()
+        for _ in range(iters):
+            step()
+        out.append((time.perf_counter_ns() - t0) / iters / 1e6)
+    return out, torch.get_num_threads()
+
+
+def one_round(req):
+    add_ns, add_threads = bench_add(req["addThreads"], req["addIters"], req["addReps"])
+    mm_ms, mm_threads = bench_matmul(req["matmulThreads"], req["matmulIters"], req["matmulReps"])
+    return {"addNs": add_ns, "matmulMs": mm_ms, "threads": [add_threads, mm_threads]}
+
+
+DEFAULT = {
+    "addThreads": 1,
+    "addIters": 100000,
+    "addReps": 3,
+    "matmulThreads": 1,
+    "matmulIters": 15,
+    "matmulReps": 3,
+}
+
+
+def main():
+    if "--once" in sys.argv:
+        print(json.dumps(one_round(DEFAULT)))
+        return
+    hello = {
+        "torch": torch.__version__,
+        "package": os.path.dirname(os.path.realpath(torch.__file__)),
+        "python": sys.version.split()[0],
+    }
+    print(json.dumps(hello), flush=True)
+    for line in sys.stdin:
+        line = line.strip()
+        if not line:
+            continue
+        req = json.loads(line)
+        if req.get("quit"):
+            break
+        print(json.dumps(one_round(req)), flush=True)
+
+
+if __name__ == "__main__":
+    main()
