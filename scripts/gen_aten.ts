@@ -101,7 +101,18 @@ for (const name of [...byName.keys()].sort()) {
   for (const s of schemas) lines.push(`    ${signature(s)};`);
   for (const s of schemas) {
     lines.push(`    /** \`${s.text.replaceAll("*/", "*\\/")}\` */`);
-    lines.push(`    ${JSON.stringify(s.overload || "default")}${signature(s)};`);
+    const sig = signature(s);
+    const [params, ret] = [
+      sig.slice(0, sig.lastIndexOf("):") + 1),
+      sig.slice(sig.lastIndexOf("):") + 3),
+    ];
+    lines.push(
+      `    ${JSON.stringify(s.overload || "default")}: {`,
+      `      ${sig};`,
+      `      /** Runs on Deno's FFI thread pool (\`nonblocking: true\`). */`,
+      `      async${params}: Promise<${ret}>;`,
+      "    };",
+    );
   }
   lines.push("    readonly overloads: string[];", "  };");
 }

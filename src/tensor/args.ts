@@ -37,12 +37,19 @@ const MAX_OUTS = 1024;
 
 /** The reusable argument writer. `n` counts arguments, `o` is the byte offset. */
 export class ArgWriter {
-  readonly buf = new ArrayBuffer(ARG_BYTES);
-  readonly view = new DataView(this.buf);
-  readonly bytes = new Uint8Array(this.buf);
-  readonly ptr = Deno.UnsafePointer.of(this.buf);
+  readonly buf: ArrayBuffer;
+  readonly view: DataView;
+  readonly bytes: Uint8Array;
+  readonly ptr: Deno.PointerValue;
   o = 0;
   n = 0;
+
+  constructor(size = ARG_BYTES) {
+    this.buf = new ArrayBuffer(size);
+    this.view = new DataView(this.buf);
+    this.bytes = new Uint8Array(this.buf);
+    this.ptr = Deno.UnsafePointer.of(this.buf);
+  }
 
   reset(): this {
     this.o = 0;
@@ -50,7 +57,9 @@ export class ArgWriter {
     return this;
   }
   #room(k: number) {
-    if (this.o + k > ARG_BYTES) throw new RangeError("operator arguments exceed 64 KiB");
+    if (this.o + k > this.buf.byteLength) {
+      throw new RangeError("operator arguments exceed the argument buffer");
+    }
   }
   handle(h: number): this {
     const v = this.view, o = this.o;
@@ -172,6 +181,7 @@ export class ResultSlots {
   readonly buf = new ArrayBuffer(MAX_OUTS * 8);
   readonly f64 = new Float64Array(this.buf);
   readonly i64 = new BigInt64Array(this.buf);
+  readonly bytes = new Uint8Array(this.buf);
   readonly kinds = new Uint8Array(MAX_OUTS);
   readonly ptr = Deno.UnsafePointer.of(this.buf);
   readonly kindsPtr = Deno.UnsafePointer.of(this.kinds);

@@ -2,10 +2,12 @@
  * libtorch, encoded from its schema. `torch.ops.aten.<name>(...)` picks the
  * first overload whose schema accepts the arguments, as PyTorch does.
  * Keyword-only arguments (after `*` in the schema), and any other argument by
- * name, go in a trailing options object: `add.Tensor(a, b, { alpha: 2 })`. */
-import { W } from "./args.ts";
+ * name, go in a trailing options object: `add.Tensor(a, b, { alpha: 2 })`.
+ * Each overload also has `.async(...)`, which runs on Deno's FFI thread pool
+ * (`nonblocking: true`) and resolves to the same results. */
+import { ArgWriter, W } from "./args.ts";
 import { parseDevice } from "./device.ts";
-import { callN, OpRef, type RawResult } from "./dispatch.ts";
+import { callAsync, callN, OpRef, type RawResult } from "./dispatch.ts";
 import { DTYPE_CODE } from "./dtype.ts";
 import { lib, readCString, TorchError } from "./runtime.ts";
 import { parseSchema, type Schema, type SchemaArg } from "./schema.ts";
@@ -65,14 +67,18 @@ function accepts(a: SchemaArg, v: unknown): boolean {
   }
 }
 
-function encode(s: Schema, a: SchemaArg, v: unknown) {
+/** How a call gets the handle it encodes for a tensor (async calls take their own). */
+type HandleOf = (t: Tensor) => number;
+const ownHandle: HandleOf = (t) => t.handle;
+
+function encode(w: ArgWriter, s: Schema, a: SchemaArg, v: unknown, h: HandleOf) {
   if (v === undefined) {
-    if (a.hasDefault) return W.dflt();
-    if (a.optional) return W.none();
+    if (a.hasDefault) return w.dflt();
+    if (a.optional) return w.none();
     throw new TorchError(`missing argument '${a.name}'`, s.text);
   }
   if (v === null) {
-    if (a.optional || a.kind === "generator") return W.none();
+    if (a.optional || a.kind === "generator") return w.none();
     throw new TorchError(`argument '${a.name}' (${a.type}) cannot be null`, s.text);
   }
   if (!accepts(a, v)) {
@@ -83,37 +89,37 @@ function encode(s: Schema, a: SchemaArg, v: unknown) {
   }
   switch (a.kind) {
     case "tensor":
-      return W.handle((v as Tensor).handle);
+      return w.handle(h(v as Tensor));
     case "tensorList":
-      return W.handles((v as Tensor[]).map((t) => t.handle));
+      return w.handles((v as Tensor[]).map(h));
     case "optTensorList":
-      return W.handles((v as (Tensor | null)[]).map((t) => (t ? t.handle : 0)), true);
+      return w.handles((v as (Tensor | null)[]).map((t) => (t ? h(t) : 0)), true);
     case "int":
-      return W.int(v as number);
+      return w.int(v as number);
     case "intList":
-      return W.ints(typeof v === "number" ? Array(a.fixedLength ?? 1).fill(v) : v as number[]);
+      return w.ints(typeof v === "number" ? Array(a.fixedLength ?? 1).fill(v) : v as number[]);
     case "float":
-      return W.float(v as number);
+      return w.float(v as number);
     case "floatList":
-      return W.floats(typeof v === "number" ? Array(a.fixedLength ?? 1).fill(v) : v as number[]);
+      return w.floats(typeof v === "number" ? Array(a.fixedLength ?? 1).fill(v) : v as number[]);
     case "bool":
-      return W.bool(v as boolean);
+      return w.bool(v as boolean);
     case "boolList":
-      return W.bools(v as boolean[]);
+      return w.bools(v as boolean[]);
     case "scalar":
-      return W.scalar(v as number | boolean);
+      return w.scalar(v as number | boolean);
     case "dtype":
-      return W.int(typeof v === "string" ? DTYPE_CODE[v as keyof typeof DTYPE_CODE] : v as number);
+      return w.int(typeof v === "string" ? DTYPE_CODE[v as keyof typeof DTYPE_CODE] : v as number);
     case "layout":
-      return W.int(typeof v === "string" ? LAYOUT[v] : v as number);
+      return w.int(typeof v === "string" ? LAYOUT[v] : v as number);
     case "memoryFormat":
-      return W.int(typeof v === "string" ? MEMORY_FORMAT[v] : v as number);
+      return w.int(typeof v === "string" ? MEMORY_FORMAT[v] : v as number);
     case "device": {
       const d = parseDevice(v as string);
-      return W.device(d.type, d.index);
+      return w.device(d.type, d.index);
     }
     case "str":
-      return W.str(v as string);
+      return w.str(v as string);
   }
 }
 
@@ -155,13 +161,39 @@ function invoke(s: Schema, ref: OpRef, args: unknown[]): unknown {
   if (s.args.some((a, i) => a.kind === "unsupported" && bound[i] !== undefined)) {
     throw new TorchError("this schema has an argument type the binding cannot pass", s.text);
   }
-  W.reset();
+  encodeAll(W.reset(), s, bound, ownHandle);
+  return finish(s, callN(ref), bound);
+}
+
+function encodeAll(w: ArgWriter, s: Schema, bound: unknown[], h: HandleOf) {
   let n = s.args.length;
   while (n > 0 && bound[n - 1] === undefined && s.args[n - 1].hasDefault) n--;
-  for (let i = 0; i < n; i++) encode(s, s.args[i], bound[i]);
-  const raw = callN(ref);
+  for (let i = 0; i < n; i++) encode(w, s, s.args[i], bound[i], h);
+}
+
+function finish(s: Schema, raw: RawResult[], bound: unknown[]): unknown {
   const results = raw.map((r, i) => mapResult(s, i, r, bound));
   return results.length === 0 ? undefined : results.length === 1 ? results[0] : results;
+}
+
+/** Like invoke, on Deno's FFI thread pool. The call holds its own handles to
+ * the input tensors, so disposing them meanwhile is safe. */
+async function invokeAsync(s: Schema, ref: OpRef, args: unknown[]): Promise<unknown> {
+  const bound = bind(s, args);
+  if (typeof bound === "string") throw new TorchError(bound, s.text);
+  const shared: number[] = [];
+  const share: HandleOf = (t) => {
+    const h = lib.dt_tensor_share(t.handle);
+    shared.push(h);
+    return h;
+  };
+  try {
+    const w = new ArgWriter();
+    encodeAll(w, s, bound, share);
+    return finish(s, await callAsync(ref, w), bound);
+  } finally {
+    for (const h of shared) lib.dt_tensor_free(h);
+  }
 }
 
 function mapResult(s: Schema, i: number, r: RawResult, bound: unknown[]): unknown {
@@ -231,7 +263,9 @@ function makePacket(ns: string, name: string) {
   };
   const callables: Record<string, unknown> = { overloads: [...overloads.keys()] };
   for (const [k, o] of overloads) {
-    callables[k] = (...args: unknown[]) => invoke(o.schema, o.ref, args);
+    callables[k] = Object.assign((...args: unknown[]) => invoke(o.schema, o.ref, args), {
+      async: (...args: unknown[]) => invokeAsync(o.schema, o.ref, args),
+    });
   }
   return Object.assign(packet, callables);
 }

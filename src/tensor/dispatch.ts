@@ -1,5 +1,5 @@
 /** Operator handles (looked up once, lazily) and the calls through them. */
-import { KIND, R, W } from "./args.ts";
+import { type ArgWriter, KIND, R, ResultSlots, W } from "./args.ts";
 import { checkWarnings, cstr, lastError, lib, readCString, TorchError } from "./runtime.ts";
 
 /** A lazily resolved dispatcher operator, e.g. `op("aten::add", "Tensor")`. */
@@ -41,32 +41,68 @@ export function callN(o: OpRef): RawResult[] {
   const n = lib.dt_op_call(o.handle, W.ptr, W.n, R.ptr, R.kindsPtr, R.max);
   checkWarnings();
   if (n < 0) throw lastError(o.label);
+  return decodeResults(R, n, o.label);
+}
+
+/** Reads `n` result slots into JS values. */
+export function decodeResults(r: ResultSlots, n: number, label: string): RawResult[] {
   const out: RawResult[] = [];
   let i = 0;
   const one = (): RawResult => {
-    const k = R.kinds[i];
+    const k = r.kinds[i];
     switch (k) {
       case KIND.tensor:
-        return { handle: R.f64[i++] };
+        return { handle: r.f64[i++] };
       case KIND.int:
-        return Number(R.i64[i++]);
+        return Number(r.i64[i++]);
       case KIND.float:
-        return R.f64[i++];
+        return r.f64[i++];
       case KIND.bool:
-        return R.i64[i++] !== 0n;
+        return r.i64[i++] !== 0n;
       case KIND.none:
         i++;
         return null;
       case KIND.list: {
-        const len = Number(R.i64[i++]);
+        const len = Number(r.i64[i++]);
         const xs: RawResult[] = [];
         for (let j = 0; j < len; j++) xs.push(one());
         return xs;
       }
       default:
-        throw new TorchError(`unknown result kind ${k}`, o.label);
+        throw new TorchError(`unknown result kind ${k}`, label);
     }
   };
   while (i < n) out.push(one());
   return out;
+}
+
+const ERR_BYTES = 4096;
+
+/** Runs an op on Deno's FFI thread pool (`nonblocking: true`) with the caller's
+ * grad mode; the arguments are in `w`, a writer owned by this call. The error,
+ * if any, comes back with the result, not through the thread-local slot. */
+export async function callAsync(o: OpRef, w: ArgWriter): Promise<RawResult[]> {
+  const r = new ResultSlots();
+  const err = new Uint8Array(ERR_BYTES);
+  const grad = lib.dt_grad_is_enabled();
+  const n = await lib.dt_op_call_nb(
+    o.handle,
+    w.bytes,
+    w.n,
+    r.bytes,
+    r.kinds,
+    r.max,
+    grad,
+    err,
+    ERR_BYTES,
+  );
+  checkWarnings();
+  if (n < 0) {
+    const end = err.indexOf(0);
+    throw new TorchError(
+      new TextDecoder().decode(err.subarray(0, end < 0 ? ERR_BYTES : end)),
+      o.label,
+    );
+  }
+  return decodeResults(r, n, o.label);
 }
