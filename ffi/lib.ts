@@ -72,7 +72,14 @@ export interface LibraryInfo {
 
 async function locate(): Promise<LibraryInfo> {
   const explicit = Deno.env.get("DSVA_TORCH_LIB");
-  if (explicit) return { path: explicit, origin: "env" };
+  if (explicit) {
+    if (!isFile(explicit)) {
+      throw new Error(
+        `DSVA_TORCH_LIB=${explicit} is not a file; point it at a built libdsva_torch.so or unset it`,
+      );
+    }
+    return { path: explicit, origin: "env" };
+  }
 
   const projectRoot = local ? pathOf(new URL("..", nativeBase)).replace(/\/$/, "") : undefined;
   const torch = findLibtorch(projectRoot);

@@ -10,4 +10,5 @@ export const NATIVE_FILES = [
   "src/ops.cpp",
   "src/autograd.cpp",
   "src/runtime.cpp",
+  "src/pickle.cpp",
 ] as const;

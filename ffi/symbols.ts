@@ -42,6 +42,12 @@ export const symbols = {
     result: i32,
   },
 
+  dt_state_dict_load: { parameters: ["buffer"], result: h },
+  dt_state_dict_size: { parameters: [h], result: i32 },
+  dt_state_dict_key: { parameters: [h, i32], result: p },
+  dt_state_dict_value: { parameters: [h, i32], result: h },
+  dt_state_dict_free: { parameters: [h], result: "void" },
+
   dt_version: { parameters: [], result: p },
   dt_cuda_is_available: { parameters: [], result: i32 },
   dt_cuda_device_count: { parameters: [], result: i32 },

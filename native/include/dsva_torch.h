@@ -75,6 +75,13 @@ int32_t dt_autograd_grad(const dt_handle* outputs, int32_t n_out, const dt_handl
                          const dt_handle* inputs, int32_t n_in, int32_t retain_graph,
                          int32_t create_graph, int32_t allow_unused, dt_handle* results);
 
+/* ---- PyTorch state dicts (torch.save zip format, e.g. pytorch_model.bin) ---- */
+dt_handle dt_state_dict_load(const char* path); /* opaque dict, 0 on error */
+int32_t dt_state_dict_size(dt_handle d);
+const char* dt_state_dict_key(dt_handle d, int32_t i); /* dotted key, valid until free */
+dt_handle dt_state_dict_value(dt_handle d, int32_t i); /* new tensor handle */
+void dt_state_dict_free(dt_handle d);
+
 /* ---- runtime ---- */
 const char* dt_version(void); /* libtorch version the shim was built against */
 int32_t dt_cuda_is_available(void);
