@@ -10,5 +10,6 @@
  * @module
  */
 export * as torch from "./src/tensor/index.ts";
+export * as io from "./src/io/index.ts";
 export { Tensor, TorchError } from "./src/tensor/index.ts";
 export type { Device, DType } from "./src/tensor/index.ts";

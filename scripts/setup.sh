@@ -138,6 +138,9 @@ else
   fi
 fi
 
+# pip's configured indexes are kept as they are. Fewer retries than pip's 5 (with backoff) keep
+# an unreachable extra index from costing seconds per package; PIP_RETRIES overrides.
+export PIP_RETRIES="${PIP_RETRIES:-2}"
 pkg_version() { "$VPY" -c "import importlib.metadata as m; print(m.version('$1'))" 2>/dev/null; }
 PIP_LOG="$VENV/setup-pip.log"
 

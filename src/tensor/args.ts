@@ -1,6 +1,7 @@
 /** Encodes operator arguments into the shim's tagged byte stream (see
  * native/src/ops.cpp) and decodes results from its 8-byte slots. One buffer
  * per process, reused by every call: its address is taken once. */
+import { TorchError } from "../../ffi/errors.ts";
 
 export const TAG = {
   tensor: 1,
@@ -28,7 +29,9 @@ const TWO32 = 4294967296;
 
 /** Writes a safe integer as int64 without allocating a BigInt. */
 function setI64(v: DataView, o: number, x: number) {
-  if (!Number.isSafeInteger(x)) throw new TypeError(`expected an integer, got ${x}`);
+  if (!Number.isSafeInteger(x)) {
+    throw new TorchError(`expected an integer argument (a safe integer), got ${x}`);
+  }
   const hi = Math.floor(x / TWO32);
   v.setUint32(o, x - hi * TWO32, true);
   v.setInt32(o + 4, hi, true);
@@ -58,7 +61,7 @@ export class ArgWriter {
   }
   #room(k: number) {
     if (this.o + k > this.buf.byteLength) {
-      throw new RangeError("operator arguments exceed the argument buffer");
+      throw new TorchError("operator arguments exceed the argument buffer");
     }
   }
   handle(h: number): this {

@@ -208,10 +208,12 @@ function hostArray(values: (number | boolean | bigint)[], dtype: DType): ArrayBu
     case "float64":
       return Float64Array.from(values, num);
     case "int64":
-      return BigInt64Array.from(
-        values,
-        (v) => (typeof v === "bigint" ? v : BigInt(Math.trunc(num(v)))),
-      );
+      return BigInt64Array.from(values, (v) => {
+        if (typeof v === "bigint") return v;
+        const x = Math.trunc(num(v));
+        if (!Number.isFinite(x)) throw new TorchError(`tensor(): ${v} cannot be converted to int64`);
+        return BigInt(x);
+      });
     case "int32":
       return Int32Array.from(values, num);
     case "int16":

@@ -1,4 +1,5 @@
 /** Data types: names, libtorch codes (c10::ScalarType ordinals), host arrays. */
+import { TorchError } from "../../ffi/errors.ts";
 
 /** A tensor element type. */
 export type DType =
@@ -33,7 +34,7 @@ const BY_CODE = new Map<number, DType>(
 
 export function dtypeOfCode(code: number): DType {
   const d = BY_CODE.get(code);
-  if (!d) throw new RangeError(`unsupported libtorch scalar type ${code}`);
+  if (!d) throw new TorchError(`unsupported libtorch scalar type ${code}`);
   return d;
 }
 
@@ -66,8 +67,8 @@ export function isFloating(d: DType): boolean {
 }
 
 export function assertDType(d: string): DType {
-  if (!(d in DTYPE_CODE)) {
-    throw new TypeError(
+  if (typeof d !== "string" || !Object.hasOwn(DTYPE_CODE, d)) {
+    throw new TorchError(
       `unknown dtype "${d}"; expected one of ${Object.keys(DTYPE_CODE).join(", ")}`,
     );
   }
@@ -83,5 +84,7 @@ export function dtypeOfArray(a: ArrayBufferView): DType {
   if (a instanceof Int16Array) return "int16";
   if (a instanceof Int8Array) return "int8";
   if (a instanceof Uint8Array) return "uint8";
-  throw new TypeError(`unsupported typed array ${a.constructor.name}`);
+  throw new TorchError(
+    `unsupported typed array ${a.constructor.name}; use Float32Array, Float64Array, BigInt64Array, Int32Array, Int16Array, Int8Array or Uint8Array`,
+  );
 }

@@ -54,11 +54,14 @@ export function formatTensor(t: Tensor): string {
     return `[${parts.join(sep)}]`;
   };
 
-  const body = shape.length === 0 ? strs[0] : render(0, 0);
+  // As PyTorch: an empty tensor prints `[]`, its size unless 1-d, and any dtype
+  // but the default float32 (no element tells int64 or bool apart).
+  const empty = t.numel === 0;
+  const body = empty ? "[]" : shape.length === 0 ? strs[0] : render(0, 0);
   const extras: string[] = [];
-  if (t.numel === 0) extras.push(`size=(${shape.join(", ")}${shape.length === 1 ? "," : ""})`);
   if (t.device !== "cpu") extras.push(`device='${t.device}'`);
-  if (dtype !== "float32" && dtype !== "int64" && dtype !== "bool") {
+  if (empty && shape.length !== 1) extras.push(`size=(${shape.join(", ")})`);
+  if (empty ? dtype !== "float32" : dtype !== "float32" && dtype !== "int64" && dtype !== "bool") {
     extras.push(`dtype=torch.${dtype}`);
   }
   if (t.requiresGrad) extras.push("requires_grad=True");

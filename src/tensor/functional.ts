@@ -159,6 +159,9 @@ export interface InterpolateOptions {
 /** Resamples an NCHW tensor to `size` or by `scaleFactor` (PyTorch's F.interpolate). */
 export function interpolate(x: Tensor, opts: InterpolateOptions): Tensor {
   const mode = opts.mode ?? "nearest";
+  if (mode !== "nearest" && mode !== "bilinear" && mode !== "bicubic") {
+    throw new TorchError(`interpolate: unknown mode "${mode}"; expected nearest, bilinear or bicubic`);
+  }
   if ((opts.size === undefined) === (opts.scaleFactor === undefined)) {
     throw new TorchError("interpolate: give exactly one of size and scaleFactor");
   }
@@ -189,6 +192,12 @@ export function scaledDotProductAttention(
 /** Loss reductions, as libtorch's at::Reduction codes. */
 export type Reduction = "none" | "mean" | "sum";
 const REDUCTION: Record<Reduction, number> = { none: 0, mean: 1, sum: 2 };
+function reductionCode(r: Reduction): number {
+  if (!Object.hasOwn(REDUCTION, r)) {
+    throw new TorchError(`unknown reduction "${r}"; expected "none", "mean" or "sum"`);
+  }
+  return REDUCTION[r];
+}
 
 /** Cross-entropy of logits against class indices (int64) or class probabilities. */
 export function crossEntropy(
@@ -199,12 +208,12 @@ export function crossEntropy(
 ): Tensor {
   W.reset().handle(logits.handle).handle(target.handle);
   opts.weight ? W.handle(opts.weight.handle) : W.none();
-  W.int(REDUCTION[opts.reduction ?? "mean"]).int(opts.ignoreIndex ?? -100)
+  W.int(reductionCode(opts.reduction ?? "mean")).int(opts.ignoreIndex ?? -100)
     .float(opts.labelSmoothing ?? 0);
   return result1(O.crossEntropy);
 }
 
 export function mseLoss(input: Tensor, target: Tensor, reduction: Reduction = "mean"): Tensor {
-  W.reset().handle(input.handle).handle(target.handle).int(REDUCTION[reduction]);
+  W.reset().handle(input.handle).handle(target.handle).int(reductionCode(reduction));
   return result1(O.mseLoss);
 }

@@ -2,23 +2,34 @@
  * threads, autocast. */
 import { libraryInfo } from "../../ffi/lib.ts";
 import { DEVICE_TYPE, parseDevice } from "./device.ts";
-import { type DType, DTYPE_CODE } from "./dtype.ts";
-import { lastError, lib, readCString } from "./runtime.ts";
+import { assertDType, type DType, DTYPE_CODE } from "./dtype.ts";
+import { lastError, lib, readCString, TorchError } from "./runtime.ts";
 
 /** The libtorch version the shim was built against, e.g. `2.13.0`. */
 export const version = (): string => readCString(lib.dt_version()) ?? "unknown";
 /** Where the shim was loaded from and how it was found. */
 export const library = () => ({ ...libraryInfo });
 
+/** A CUDA device index as the shim's int32 parameter takes it. */
+function deviceIndex(index: number, what: string): number {
+  if (!Number.isInteger(index) || index < -1 || index > 127) {
+    throw new TorchError(`${what}: expected a device index in -1..127, got ${index}`);
+  }
+  return index;
+}
+
 export const cuda = {
   isAvailable: (): boolean => lib.dt_cuda_is_available() !== 0,
   deviceCount: (): number => lib.dt_cuda_device_count(),
-  deviceName: (index = 0): string | null => readCString(lib.dt_cuda_device_name(index)),
+  deviceName: (index = 0): string | null =>
+    readCString(lib.dt_cuda_device_name(deviceIndex(index, "cuda.deviceName"))),
   emptyCache(): void {
     if (lib.dt_cuda_empty_cache() < 0) throw lastError("cuda.emptyCache");
   },
   synchronize(index = 0): void {
-    if (lib.dt_cuda_synchronize(index) < 0) throw lastError("cuda.synchronize");
+    if (lib.dt_cuda_synchronize(deviceIndex(index, "cuda.synchronize")) < 0) {
+      throw lastError("cuda.synchronize");
+    }
   },
 };
 
@@ -46,6 +57,9 @@ export function memory(cudaDevice = 0): MemoryReport {
 
 /** Seeds libtorch's generators (CPU and CUDA). */
 export function manualSeed(seed: number): void {
+  if (!Number.isSafeInteger(seed) || seed < 0) {
+    throw new TorchError(`manualSeed: expected a non-negative integer, got ${seed}`);
+  }
   if (lib.dt_manual_seed(BigInt(seed)) < 0) throw lastError("manualSeed");
 }
 
@@ -59,7 +73,9 @@ export function setNumThreads(n: number): void {
 export function autocast<T>(device: "cuda" | "cpu", fn: () => T, dtype: DType = "bfloat16"): T {
   const type = device === "cpu" ? DEVICE_TYPE.cpu : parseDevice(device).type;
   const was = lib.dt_autocast_is_enabled(type) === 1;
-  if (lib.dt_autocast_set(type, 1, DTYPE_CODE[dtype]) < 0) throw lastError("autocast");
+  if (lib.dt_autocast_set(type, 1, DTYPE_CODE[assertDType(dtype)]) < 0) {
+    throw lastError("autocast");
+  }
   try {
     return fn();
   } finally {

@@ -322,7 +322,7 @@ export class Tensor implements Owned, Disposable {
     return metaBuf[4] !== 0n;
   }
   isContiguous(): boolean {
-    W.reset().handle(this.handle).dflt();
+    W.reset().handle(this.handle);
     return callN(O.isContiguous)[0] as boolean;
   }
 
@@ -403,7 +403,7 @@ export class Tensor implements Owned, Disposable {
   // ---- conversion ----
   /** A copy (or this tensor's alias if nothing changes) with another dtype or device. */
   to(target: DType | Device, opts: { copy?: boolean } = {}): Tensor {
-    if (target in DTYPE_CODE) {
+    if (Object.hasOwn(DTYPE_CODE, target)) {
       W.reset().handle(this.handle).int(DTYPE_CODE[target as DType]).bool(false).bool(
         opts.copy ?? false,
       );
@@ -455,6 +455,7 @@ export class Tensor implements Owned, Disposable {
    * is returned while libtorch accumulates into the same tensor. */
   get grad(): Tensor | null {
     const id = lib.dt_tensor_grad_id(this.handle);
+    checkWarnings(); // libtorch warns when .grad of a non-leaf is read
     if (id === 0) {
       this.#dropGrad();
       return null;
@@ -970,7 +971,7 @@ export function full(
   opts: { dtype?: DType; device?: Device } = {},
 ): Tensor {
   W.reset().ints(shape).scalar(value);
-  W.int(DTYPE_CODE[opts.dtype ?? "float32"]).none();
+  W.int(DTYPE_CODE[assertDType(opts.dtype ?? "float32")]).none();
   if (opts.device) {
     const d = parseDevice(opts.device);
     W.device(d.type, d.index);

@@ -1,0 +1,184 @@
+/** Seen/unseen split files (`splits.json`) and resolving them against an image folder. */
+import { z } from "npm:zod@^4";
+import { canonicalName, matchClassNames, type MatchOptions } from "./class_names.ts";
+import { DataError, listSome, type ProblemLog } from "./errors.ts";
+import type { ImageFolder } from "./image_folder.ts";
+import { readJson } from "./read_text.ts";
+
+const Split = z.object({
+  seen: z.array(z.string()).min(1),
+  unseen: z.array(z.string()),
+  trainval: z.array(z.string()),
+  test_seen: z.array(z.string()),
+  test_unseen: z.array(z.string()),
+});
+
+const SplitJson = z.union([
+  z.object({
+    classes: z.array(z.string()).optional(),
+    seed: z.number().optional(),
+    splits: z.record(z.string(), Split),
+  }),
+  Split,
+]);
+
+/** One seen/unseen split as the file gives it: class names and image paths relative to the
+ * image folder (`Class/file.jpg`). */
+export type SplitDef = z.infer<typeof Split>;
+
+/** A split file: `{classes?, seed?, splits: {name: SplitDef}}` (a bare SplitDef is read as one
+ * split named "default"). */
+export interface SplitFile {
+  readonly file: string;
+  readonly classes?: readonly string[];
+  readonly seed?: number;
+  readonly splits: Readonly<Record<string, SplitDef>>;
+}
+
+/** Reads and checks the shape of a split file. */
+export async function readSplitFile(path: string): Promise<SplitFile> {
+  const j = await readJson(path, SplitJson, "a split file ({splits: {name: {seen, unseen, trainval, test_seen, test_unseen}}})");
+  if ("splits" in j) return { file: path, classes: j.classes, seed: j.seed, splits: j.splits };
+  return { file: path, splits: { default: j as SplitDef } };
+}
+
+/** A split in terms of one image folder: class and sample indices. */
+export interface ResolvedSplit {
+  readonly name: string;
+  /** Class indices (into the folder's classes), in the split file's order. */
+  readonly seen: readonly number[];
+  readonly unseen: readonly number[];
+  /** Sample indices (into the folder's samples). */
+  readonly trainval: readonly number[];
+  readonly testSeen: readonly number[];
+  readonly testUnseen: readonly number[];
+  /** Images named by the split but absent from the folder (left out with `skipMissing`). */
+  readonly missing: number;
+}
+
+/** Options for {@link resolveSplit}. */
+export interface ResolveSplitOptions extends ProblemLog, Pick<MatchOptions, "aliases"> {
+  /** Leave out images the split names but the folder lacks, warning once with a count. */
+  skipMissing?: boolean;
+}
+
+/** Picks one split of a file, by name; with no name, the only one (or fails listing them). */
+export function pickSplit(f: SplitFile, name?: string): [string, SplitDef] {
+  const names = Object.keys(f.splits);
+  if (name === undefined) {
+    if (names.length === 1) return [names[0], f.splits[names[0]]];
+    throw new DataError(f.file, `holds ${names.length} splits (${names.join(", ")}); say which one`);
+  }
+  const s = f.splits[name];
+  if (!s) throw new DataError(f.file, `has no split "${name}"; it has: ${names.join(", ")}`);
+  return [name, s];
+}
+
+/**
+ * Resolves split `name` of `file` against `folder`, collecting every problem instead of stopping
+ * at the first: classes that do not match, images the folder lacks, images filed under the wrong
+ * part (a trainval image of an unseen class, ...), overlaps. `problems` is empty when the split
+ * is sound; missing images are reported there too unless `skipMissing` (then only counted).
+ */
+export function checkSplit(
+  folder: ImageFolder,
+  file: SplitFile,
+  name?: string,
+  opts: ResolveSplitOptions = {},
+): { split: ResolvedSplit; problems: string[]; warnings: string[] } {
+  const [splitName, def] = pickSplit(file, name);
+  const problems: string[] = [], warnings: string[] = [];
+  const classIndex = (names: readonly string[], part: string): number[] => {
+    try {
+      return matchClassNames(names, folder.classes, {
+        aliases: opts.aliases,
+        wantedLabel: `${part} classes of split "${splitName}"`,
+        givenLabel: "class folders",
+      });
+    } catch (e) {
+      if (!(e instanceof DataError)) throw e;
+      problems.push(e.problem);
+      return [];
+    }
+  };
+  const seen = classIndex(def.seen, "seen");
+  const unseen = classIndex(def.unseen, "unseen");
+  const both = seen.filter((c) => unseen.includes(c));
+  if (both.length) {
+    problems.push(`classes both seen and unseen in split "${splitName}": ${listSome(both.map((c) => folder.classes[c]))}`);
+  }
+  const byPath = new Map<string, number>();
+  const byLoose = new Map<string, number>();
+  folder.files.forEach((f, i) => {
+    byPath.set(f, i);
+    byLoose.set(looseKey(f), i);
+  });
+  let missingTotal = 0;
+  const resolve = (paths: readonly string[], part: string, allowed: Set<number>, kind: string) => {
+    const out: number[] = [], missing: string[] = [], wrong: string[] = [], dup: string[] = [];
+    const seenHere = new Set<number>();
+    for (const p of paths) {
+      const i = byPath.get(p) ?? byLoose.get(looseKey(p));
+      if (i === undefined) {
+        missing.push(p);
+        continue;
+      }
+      if (seenHere.has(i)) dup.push(p);
+      seenHere.add(i);
+      if (!allowed.has(folder.samples[i].label)) wrong.push(p);
+      out.push(i);
+    }
+    if (missing.length) {
+      missingTotal += missing.length;
+      const msg = `split "${splitName}" ${part} names ${missing.length} image(s) not in ${folder.root}: ${listSome(missing, 5)}`;
+      (opts.skipMissing ? warnings : problems).push(opts.skipMissing ? `${msg} (skipped)` : msg);
+    }
+    if (wrong.length) problems.push(`split "${splitName}" ${part} holds ${wrong.length} image(s) of classes that are not ${kind}: ${listSome(wrong, 5)}`);
+    if (dup.length) problems.push(`split "${splitName}" ${part} lists ${dup.length} image(s) twice: ${listSome(dup, 5)}`);
+    return out;
+  };
+  const seenSet = new Set(seen), unseenSet = new Set(unseen);
+  const trainval = resolve(def.trainval, "trainval", seenSet, "seen");
+  const testSeen = resolve(def.test_seen, "test_seen", seenSet, "seen");
+  const testUnseen = resolve(def.test_unseen, "test_unseen", unseenSet, "unseen");
+  const tv = new Set(trainval);
+  const overlap = testSeen.filter((i) => tv.has(i));
+  if (overlap.length) {
+    problems.push(`split "${splitName}": ${overlap.length} image(s) are in both trainval and test_seen: ${listSome(overlap.map((i) => folder.files[i]), 5)}`);
+  }
+  const inSplit = new Set([...seen, ...unseen]);
+  const spare = folder.classes.filter((_, c) => !inSplit.has(c));
+  if (spare.length && problems.length === 0) {
+    warnings.push(`split "${splitName}" uses neither seen nor unseen for ${spare.length} class folder(s): ${listSome(spare)}`);
+  }
+  return {
+    split: { name: splitName, seen, unseen, trainval, testSeen, testUnseen, missing: missingTotal },
+    problems,
+    warnings,
+  };
+}
+
+function looseKey(p: string): string {
+  const parts = p.replace(/\\/g, "/").replace(/^\.\//, "").split("/");
+  const fileName = parts.pop() ?? "";
+  return [...parts.map(canonicalName), fileName.toLowerCase()].join("/");
+}
+
+/** {@link checkSplit}, failing with one {@link DataError} that names the split file and lists
+ * every problem; warnings (skipped images, unused classes) go to `warn`. */
+export function resolveSplit(
+  folder: ImageFolder,
+  file: SplitFile,
+  name?: string,
+  opts: ResolveSplitOptions = {},
+): ResolvedSplit {
+  const r = checkSplit(folder, file, name, opts);
+  if (r.problems.length) {
+    const hint = r.problems.some((p) => p.includes("not in "))
+      ? " (pass skipMissing to leave missing images out)"
+      : "";
+    throw new DataError(file.file, r.problems.join("; ") + hint);
+  }
+  for (const w of r.warnings) (opts.warn ?? console.warn)(`${file.file}: ${w}`);
+  return r.split;
+}
