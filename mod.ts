@@ -10,6 +10,9 @@
  * @module
  */
 export * as torch from "./src/tensor/index.ts";
+export * as nn from "./src/nn/index.ts";
+export * as optim from "./src/optim/index.ts";
 export * as io from "./src/io/index.ts";
 export { Tensor, TorchError } from "./src/tensor/index.ts";
 export type { Device, DType } from "./src/tensor/index.ts";
+export * as models from "./src/models/index.ts";
