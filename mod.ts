@@ -16,3 +16,4 @@ export * as io from "./src/io/index.ts";
 export { Tensor, TorchError } from "./src/tensor/index.ts";
 export type { Device, DType } from "./src/tensor/index.ts";
 export * as models from "./src/models/index.ts";
+export * as evaluation from "./src/eval/index.ts";

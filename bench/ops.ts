@@ -64,7 +64,9 @@ function parseArgs(args: string[]): Config {
     const key = keys[flag];
     if (!key) throw new Error(`bench ops: unknown option ${args[i]}`);
     const v = Number(inline ?? args[++i]);
-    if (!Number.isInteger(v) || v < 1) throw new Error(`bench ops: ${flag} needs a positive integer`);
+    if (!Number.isInteger(v) || v < 1) {
+      throw new Error(`bench ops: ${flag} needs a positive integer`);
+    }
     c[key] = v;
   }
   return c;

@@ -5,9 +5,7 @@ const enc = new TextEncoder();
 const say = (s: string) => Deno.stderr.writeSync(enc.encode(s));
 
 function need(tool: string, hint: string) {
-  try {
-    new Deno.Command(tool, { args: ["--version"], stdout: "null", stderr: "null" }).outputSync();
-  } catch {
+  if (!has(tool)) {
     throw new Error(`building the native shim needs ${tool}, which is not installed: ${hint}`);
   }
 }
@@ -37,13 +35,16 @@ async function run(cmd: string, args: string[], log: string[]) {
   }
 }
 
-/** Configures and builds `sourceDir` into `buildDir`; returns the library path. */
+/** Configures and builds `sourceDir` into `buildDir`; returns the library path.
+ * Uses CMake and Torch's CMake config; where CMake is missing, or that config
+ * cannot be used (a CUDA libtorch's config wants the CUDA toolkit, which a
+ * machine with only the Python wheel lacks), compiles directly with `c++`;
+ * `DSVA_TORCH_BUILD=direct` asks for that. */
 export async function buildShim(
   sourceDir: string,
   buildDir: string,
   torch: Libtorch,
 ): Promise<string> {
-  need("cmake", "apt-get install cmake (or pip install cmake)");
   need("c++", "apt-get install g++");
   say(
     `dsva-torch: building the native shim against libtorch ${torch.version} (${torch.origin});` +
@@ -51,16 +52,105 @@ export async function buildShim(
   );
   const started = performance.now();
   const log: string[] = [];
-  await run("cmake", [
-    "-S",
-    sourceDir,
-    "-B",
-    buildDir,
-    `-DCMAKE_PREFIX_PATH=${torch.cmakePrefix}`,
-    "-DCMAKE_BUILD_TYPE=Release",
-  ], log);
-  const jobs = String(Math.max(1, navigator.hardwareConcurrency));
-  await run("cmake", ["--build", buildDir, "-j", jobs], log);
+  const jobs = Math.max(1, navigator.hardwareConcurrency);
+  let built: string;
+  if (!has("cmake") || Deno.env.get("DSVA_TORCH_BUILD") === "direct") {
+    say("dsva-torch: compiling with c++ directly (no CMake)\n");
+    built = await buildDirect(sourceDir, buildDir, torch, jobs, log);
+  } else {
+    try {
+      await run("cmake", [
+        "-S",
+        sourceDir,
+        "-B",
+        buildDir,
+        `-DCMAKE_PREFIX_PATH=${torch.cmakePrefix}`,
+        "-DCMAKE_BUILD_TYPE=Release",
+      ], log);
+      await run("cmake", ["--build", buildDir, "-j", String(jobs)], log);
+      built = `${buildDir}/libdsva_torch.so`;
+    } catch (e) {
+      if (!log.some((l) => l.includes("CMake Error"))) throw e;
+      say("dsva-torch: CMake could not use Torch's config; compiling with c++ directly\n");
+      built = await buildDirect(sourceDir, buildDir, torch, jobs, log);
+    }
+  }
   say(`dsva-torch: built in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
-  return `${buildDir}/libdsva_torch.so`;
+  return built;
+}
+
+function has(tool: string): boolean {
+  try {
+    new Deno.Command(tool, { args: ["--version"], stdout: "null", stderr: "null" }).outputSync();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The same build as CMakeLists.txt, with c++ alone. The C++ ABI follows
+ * `DSVA_TORCH_CXX11_ABI` (default 1, which every torch 2.x wheel since 2.7 uses). */
+async function buildDirect(
+  sourceDir: string,
+  buildDir: string,
+  torch: Libtorch,
+  jobs: number,
+  log: string[],
+): Promise<string> {
+  const root = torch.cmakePrefix.replace(/\/share\/cmake\/?$/, "");
+  const libDir = `${root}/lib`;
+  const abi = Deno.env.get("DSVA_TORCH_CXX11_ABI") ?? "1";
+  const objDir = `${buildDir}/direct`;
+  Deno.mkdirSync(objDir, { recursive: true });
+  const sources = [...Deno.readDirSync(`${sourceDir}/src`)]
+    .filter((e) => e.name.endsWith(".cpp"))
+    .map((e) => e.name)
+    .sort();
+  const flags = [
+    "-std=c++17",
+    "-O2",
+    "-fPIC",
+    `-D_GLIBCXX_USE_CXX11_ABI=${abi}`,
+    `-I${sourceDir}/include`,
+    `-I${root}/include`,
+    `-I${root}/include/torch/csrc/api/include`,
+  ];
+  const queue = [...sources];
+  let done = 0;
+  const worker = async () => {
+    for (let src = queue.shift(); src; src = queue.shift()) {
+      await run(
+        "c++",
+        [...flags, "-c", `${sourceDir}/src/${src}`, "-o", `${objDir}/${src}.o`],
+        log,
+      );
+      say(`  [${String(Math.round((++done / (sources.length + 1)) * 100)).padStart(3)}%] ${src}\n`);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(jobs, sources.length) }, worker));
+  const cudaLibs = ["torch_cuda", "c10_cuda"].filter((l) => {
+    try {
+      return Deno.statSync(`${libDir}/lib${l}.so`).isFile;
+    } catch {
+      return false;
+    }
+  });
+  const out = `${buildDir}/libdsva_torch.so`;
+  await run("c++", [
+    "-shared",
+    ...sources.map((s) => `${objDir}/${s}.o`),
+    "-o",
+    out,
+    `-L${libDir}`,
+    "-Wl,--no-as-needed",
+    "-ltorch",
+    "-ltorch_cpu",
+    "-lc10",
+    ...cudaLibs.map((l) => `-l${l}`),
+    "-Wl,--as-needed",
+    `-Wl,-rpath,${libDir}`,
+    "-Wl,--disable-new-dtags",
+  ], log);
+  say("  [100%] libdsva_torch.so\n");
+  return out;
 }

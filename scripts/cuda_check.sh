@@ -11,8 +11,11 @@
 # Environment:
 #   DENO=<path>     a deno 2.x binary (default: `deno` on PATH or from scripts/env.sh). Deno is
 #                   one self-contained file: copy it from a machine with network
-#                   (`npm install deno@2.9`, then node_modules/deno/deno). The project has no
-#                   npm/jsr dependencies on this path, so nothing is fetched.
+#                   (`npm install deno@2.9`, then node_modules/deno/deno).
+#   DENO_DIR=<dir>  Deno's cache, for test files that import npm packages (e.g. npm:sharp): fill
+#                   it on a machine with network (`DENO_DIR=<dir> deno cache tests/*.ts`) and
+#                   carry it. Everything here runs with --no-lock, so `deno task` does not try
+#                   to install the lockfile's npm packages up front (which fails offline).
 #   PYTHON=<path>   the Python whose torch is built against and serves as the oracle
 #                   (default python3)
 #   DSVA_CUDA_CHECK_SKIP_BENCH=1   skip the benchmark
@@ -91,7 +94,7 @@ if [ -f "$cache" ] && ! grep -qF "Torch_DIR:PATH=$TORCH_PREFIX" "$cache"; then
   rm -rf "$ROOT/native/build"
 fi
 t0=$SECONDS
-"$DENO" task build 2>&1 | tee "$LOG_DIR/build.log"
+"$DENO" task --no-lock build 2>&1 | tee "$LOG_DIR/build.log"
 rc=${PIPESTATUS[0]}
 record "build" "$rc" "$(strip "$LOG_DIR/build.log" | grep -o 'libtorch [0-9][^ ]*$' | tail -n1), $((SECONDS - t0)) s"
 [ "$rc" -eq 0 ] || die "the build failed; log: $LOG_DIR/build.log"
@@ -110,14 +113,16 @@ shopt -s nullglob
 cuda_files=(tests/*cuda*_test.ts)
 other_files=()
 for f in tests/*_test.ts; do
-  case "$f" in *cuda*) ;; *) other_files+=("$f") ;; esac
+  # Only files that mention CUDA at all: loading the others would cost time (and network,
+  # for their npm imports) for nothing.
+  case "$f" in *cuda*) ;; *) grep -qi cuda "$f" && other_files+=("$f") ;; esac
 done
 shopt -u nullglob
 if [ ${#cuda_files[@]} -eq 0 ]; then
   record "cuda tests" 1 "no tests/*cuda*_test.ts"
 else
   t0=$SECONDS
-  "$DENO" test -A "${cuda_files[@]}" 2>&1 | tee "$LOG_DIR/cuda_tests.log"
+  "$DENO" test -A --no-lock "${cuda_files[@]}" 2>&1 | tee "$LOG_DIR/cuda_tests.log"
   rc=${PIPESTATUS[0]}
   summary="$(test_summary "$LOG_DIR/cuda_tests.log")"
   # Where Python sees a GPU, a CUDA test reported as ignored means the shim has no CUDA.
@@ -129,9 +134,9 @@ else
 fi
 
 if [ ${#other_files[@]} -gt 0 ]; then
-  step "tests named \"cuda\" in the other test files"
+  step "tests named \"cuda\" in ${other_files[*]}"
   t0=$SECONDS
-  "$DENO" test -A --filter '/cuda/i' "${other_files[@]}" 2>&1 | tee "$LOG_DIR/cuda_filtered.log"
+  "$DENO" test -A --no-lock --filter '/cuda/i' "${other_files[@]}" 2>&1 | tee "$LOG_DIR/cuda_filtered.log"
   rc=${PIPESTATUS[0]}
   summary="$(test_summary "$LOG_DIR/cuda_filtered.log")"
   record "tests filtered by /cuda/i" "$rc" "${summary:-no summary}, $((SECONDS - t0)) s"
@@ -141,7 +146,7 @@ fi
 if [ -z "${DSVA_CUDA_CHECK_SKIP_BENCH:-}" ]; then
   step "deno task bench ops"
   t0=$SECONDS
-  "$DENO" task bench ops 2>&1 | tee "$LOG_DIR/bench_ops.log"
+  "$DENO" task --no-lock bench ops 2>&1 | tee "$LOG_DIR/bench_ops.log"
   rc=${PIPESTATUS[0]}
   record "bench ops" "$rc" "$((SECONDS - t0)) s"
   bench_json="$(strip "$LOG_DIR/bench_ops.log" | grep -E '^\{.*\}$' | tail -n 1)"

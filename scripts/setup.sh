@@ -154,7 +154,7 @@ else
       torch_version="$(pkg_version torch)"
       break
     fi
-    if grep -qE 'No matching distribution|Could not find a version' "$PIP_LOG"; then
+    if grep -qE 'No matching distribution|Could not find a version|ResolutionImpossible' "$PIP_LOG"; then
       info "$spec is not available from the configured package indexes"
     else
       info "installing $spec failed (see above)"

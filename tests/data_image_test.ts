@@ -104,10 +104,15 @@ Deno.test("decode: 16-bit scales to 8 bits, CMYK becomes RGB", async () => {
   }
   for (const n of ["cmyk.jpg", "cmyk.tif"]) {
     const img = await decodeImage(fx[n]);
-    const px = (x: number) => [...img.data.subarray((20 * img.width + x) * 3, (20 * img.width + x) * 3 + 3)];
+    const px = (
+      x: number,
+    ) => [...img.data.subarray((20 * img.width + x) * 3, (20 * img.width + x) * 3 + 3)];
     const [r, g, b] = px(5);
     assert.ok(r < 80 && g > 120 && b > 170, `${n}: cyan came out as ${[r, g, b]}`);
-    assert.ok(px(img.width - 5).every((v) => v < 60), `${n}: black came out as ${px(img.width - 5)}`);
+    assert.ok(
+      px(img.width - 5).every((v) => v < 60),
+      `${n}: black came out as ${px(img.width - 5)}`,
+    );
   }
 });
 
@@ -119,7 +124,9 @@ Deno.test("resize: bit-exact with Pillow for every filter, enlarging and shrinki
   const cases: { id: string; path: string; ops: Op[] }[] = [];
   for (const p of src) {
     for (const [w, h] of sizes) {
-      for (const f of filters) cases.push({ id: `${p}|${w}|${h}|${f}`, path: p, ops: [["resize_exact", w, h, f]] });
+      for (const f of filters) {
+        cases.push({ id: `${p}|${w}|${h}|${f}`, path: p, ops: [["resize_exact", w, h, f]] });
+      }
     }
   }
   const pil = await pillow(cases);
@@ -135,7 +142,9 @@ Deno.test("Resize(256) + CenterCrop(224) pipeline is within 2/255 mean abs diff 
   const fx = await makeFixtures();
   const src = [fx["wide.jpg"], fx["rgb.jpg"], ...(haveAid ? aidSamples(4) : [])];
   const pipe = Compose(Resize(256), CenterCrop(224));
-  const pil = await pillow(src.map((p) => ({ id: p, path: p, ops: [["resize", 256], ["center_crop", 224]] })));
+  const pil = await pillow(
+    src.map((p) => ({ id: p, path: p, ops: [["resize", 256], ["center_crop", 224]] })),
+  );
   for (const p of src) {
     const s = stats(pipe.apply(await decodeImage(p), new Rng(0)), pil[p]);
     assert.ok(s.mean <= 2, `${p}: mean abs diff ${s.mean}`);

@@ -452,22 +452,36 @@ spec("linear", (f) => {
 spec("addmm", (f) => {
   const n = f.r.int(0, 3), k = f.r.int(0, 3), m = f.r.int(0, 3), dt = f.floatDtype();
   const input = f.fresh(f.r.chance(0.7) ? [n, m] : f.r.chance(0.5) ? [m] : f.shape(), dt);
-  const a = f.fresh([n, k], dt), b = f.fresh(f.r.chance(0.85) ? [k, m] : f.shape(), f.dtype());
+  const a = f.fresh([n, k], dt);
+  const b = f.fresh(f.r.chance(0.85) ? [k, m] : f.shape(), f.r.chance(0.8) ? dt : f.dtype());
   const opts = { beta: f.scalar() as number, alpha: f.scalar() as number };
   return [[input, a, b, opts], () => torch.addmm(input, a, b, opts)];
 });
-const EINSUM = ["ij,jk->ik", "ii->i", "bij,bjk->bik", "i,i->", "...ij->...ji", "ij->", "i,j->ij"];
+/** Equations with operand shapes that fit them (i=2, j=3, k=4, b=2). */
+const EINSUM: [string, number[][]][] = [
+  ["ij,jk->ik", [[2, 3], [3, 4]]],
+  ["ii->i", [[3, 3]]],
+  ["bij,bjk->bik", [[2, 2, 3], [2, 3, 4]]],
+  ["i,i->", [[2], [2]]],
+  ["...ij->...ji", [[2, 2, 3]]],
+  ["ij->", [[2, 3]]],
+  ["i,j->ij", [[2], [3]]],
+];
 spec("einsum", (f) => {
-  let eq: string;
-  if (f.r.chance(0.6)) eq = f.r.pick(EINSUM);
-  else {
+  let eq: string, ops: Tensor[];
+  const dt = f.r.chance(0.7) ? "float32" : f.dtype();
+  if (f.r.chance(0.7)) {
+    const [e, shapes] = f.r.pick(EINSUM);
+    eq = e;
+    ops = shapes.map((s) =>
+      f.fresh(f.r.chance(0.85) ? s : f.shape(27, 3), f.r.chance(0.9) ? dt : f.dtype())
+    );
+    if (f.r.chance(0.1)) ops.pop();
+  } else {
     const chars = "ijk.,->  ab";
     eq = Array.from({ length: f.r.int(0, 10) }, () => f.r.pick([...chars])).join("");
+    ops = Array.from({ length: f.r.int(0, 3) }, () => f.fresh(f.shape(27, 3), dt));
   }
-  const ops = Array.from(
-    { length: f.r.int(0, 3) },
-    () => f.fresh(f.shape(27, 3), f.r.pick(["float32", "float32", "float64", "int64"] as DType[])),
-  );
   return [[eq, ...ops], () => torch.einsum(eq, ...ops)];
 }, 1.5);
 
@@ -720,7 +734,11 @@ for (const name of ["toArray", "toFlat", "toTypedArray", "toBuffer", "toString"]
 }
 spec("size", (f) => {
   const x = f.input(), d = f.dim(x.ndim);
-  return [[x, d], () => x.size(d)];
+  return [[x, d], () => {
+    const n = x.size(d);
+    if (!Number.isInteger(n)) throw new Error(`size(${d}) returned ${n}`);
+    return n;
+  }];
 });
 spec("isContiguous", (f) => {
   const x = f.input();
@@ -792,7 +810,7 @@ spec("backward(noGrad)", (f) => {
 });
 spec("grad=", (f) => {
   const x = gradLeaf(f);
-  const g = f.r.chance(0.5) ? f.partner(x) : f.input();
+  const g = f.r.chance(0.05) ? x : f.r.chance(0.5) ? f.partner(x) : f.input();
   return [[x, g], () => {
     x.grad = g;
     x.mul(3).sum().backward();
@@ -1054,6 +1072,160 @@ spec("fromBuffer", (f) => {
   return [[data, shape, opts], () => torch.fromBuffer(data, shape, opts)];
 });
 
+// the binding's own limits: results of >1023 tensors, >64 dims, >64 KiB of
+// arguments, views too big to copy into JS memory
+spec("limits", (f) => {
+  const k = f.r.int(0, 7);
+  const x = f.fresh([f.r.int(1, 3)], f.dtype());
+  const big = torch.zeros([1100]);
+  const many = new Array(f.r.pick([65, 100, 9000])).fill(1);
+  return [[k, x], () => {
+    switch (k) {
+      case 0:
+        return big.split(1);
+      case 1:
+        return big.chunk(1100);
+      case 2:
+        return x.reshape(...many, x.numel);
+      case 3:
+        return torch.cat(new Array(9000).fill(x));
+      case 4:
+        return x.expand(HUGE, x.numel).toArray();
+      case 5:
+        return x.expand(HUGE, x.numel).toString();
+      case 6:
+        return torch.zeros([HUGE, 3, 0]).toArray(); // no element, but 2**40 nested arrays
+      default:
+        return torch.einsum("i".repeat(70_000), x);
+    }
+  }];
+}, 0.5);
+
+// torch.ops.aten: the generic, schema-driven path (overload resolution and
+// encoding), on ops that are memory-safe by contract (no as_strided, set_,
+// _unsafe_*, from_file: those can address arbitrary memory by design)
+const ATEN = [
+  "add",
+  "sub",
+  "mul",
+  "div",
+  "sum",
+  "mean",
+  "cat",
+  "stack",
+  "reshape",
+  "view",
+  "transpose",
+  "permute",
+  "index_select",
+  "gather",
+  "scatter",
+  "where",
+  "matmul",
+  "mm",
+  "softmax",
+  "relu",
+  "clamp",
+  "arange",
+  "zeros",
+  "ones",
+  "full",
+  "narrow",
+  "select",
+  "slice",
+  "squeeze",
+  "unsqueeze",
+  "flatten",
+  "topk",
+  "sort",
+  "max",
+  "min",
+  "argmax",
+  "std",
+  "var",
+  "norm",
+  "diag",
+  "tril",
+  "triu",
+  "cumsum",
+  "cumprod",
+  "flip",
+  "roll",
+  "repeat_interleave",
+  "nonzero",
+  "bincount",
+  "histc",
+  "kthvalue",
+  "median",
+  "mode",
+  "searchsorted",
+  "bucketize",
+  "take",
+  "put_",
+  "index_add",
+  "index_fill",
+  "index_put_",
+  "masked_select",
+  "masked_scatter",
+  "constant_pad_nd",
+  "pixel_shuffle",
+  "unfold",
+  "one_hot",
+  "cross",
+  "cdist",
+  "kron",
+  "outer",
+  "logcumsumexp",
+  "diff",
+  "trace",
+  "nan_to_num",
+  "embedding",
+  "resize_",
+  "fill_",
+  "zero_",
+  "copy_",
+  "expand",
+  "t",
+  "chunk",
+  "split",
+  "unbind",
+  "unique_consecutive",
+  "linalg_inv",
+  "cholesky",
+  "linalg_det",
+  "empty_strided",
+  "new_zeros",
+  "lerp",
+  "addcmul",
+  "baddbmm",
+  "count_nonzero",
+  "renorm",
+];
+type Packet = ((...a: unknown[]) => unknown) & { overloads: string[] } & Record<string, unknown>;
+spec("ops.aten", (f) => {
+  const name = f.r.pick(ATEN);
+  const args: unknown[] = [];
+  const n = f.r.int(0, 4);
+  for (let i = 0; i < n; i++) {
+    const x = f.r.next();
+    if (i === 0 ? x < 0.85 : x < 0.35) args.push(f.input());
+    else if (x < 0.55) args.push(f.r.chance(0.9) ? f.r.int(-2, 4) : f.r.pick(JUNK_INTS));
+    else if (x < 0.7) args.push(Array.from({ length: f.r.int(0, 3) }, () => f.r.int(-1, 3)));
+    else if (x < 0.8) args.push(f.r.pick([0.5, -1.5, NaN]));
+    else if (x < 0.85) args.push(f.r.chance(0.5));
+    else if (x < 0.9) args.push(f.r.chance(0.8) ? f.r.pick(DTYPES) : f.r.pick(BAD_DTYPES));
+    else if (x < 0.95) args.push(null);
+    else args.push([f.input(), f.input()]);
+  }
+  if (f.r.chance(0.1)) args.push({ dim: f.r.int(-1, 1), keepdim: f.r.chance(0.5) });
+  return [[name, ...args], () => {
+    const packet = (torch.ops.aten as unknown as Record<string, Packet>)[name];
+    if (f.r.chance(0.7)) return packet(...args);
+    const ov = f.r.pick(packet.overloads);
+    return (packet[ov] as (...a: unknown[]) => unknown)(...args);
+  }];
+}, 3);
+
 // lifetime misuse and runtime switches
 spec("useAfterDispose", (f) => {
   const x = f.fresh(), y = f.input();
@@ -1125,7 +1297,11 @@ export interface FuzzResult {
   bindingErrors: number;
   /** Anything else: a non-TorchError, an empty or placeholder message, a leak. */
   findings: string[];
+  /** Results made but not readable (TorchError on metadata, e.g. more than 64 dims). */
+  unreadable: string[];
   perOp: Record<string, { ok: number; fail: number; ms: number }>;
+  /** A few distinct error messages per call (FUZZ_VERBOSE=1 prints them). */
+  samples: Record<string, string[]>;
   warnings: number;
   leakChecks: number;
   ms: number;
@@ -1171,7 +1347,11 @@ export function runFuzz(
   const f = new Fz(r);
   torch.manualSeed(seed % 1_000_000);
   let warnings = 0;
-  torch.onWarning(() => warnings++);
+  const warned = new Set<string>();
+  torch.onWarning((w) => {
+    warnings++;
+    warned.add(w.split("\n")[0].slice(0, 160));
+  });
   const specs = SPECS.filter((s) => !skip.includes(s.name));
   const total = specs.reduce((a, s) => a + s.weight, 0);
   const pickSpec = () => {
@@ -1190,10 +1370,12 @@ export function runFuzz(
     libtorchErrors: 0,
     bindingErrors: 0,
     findings: [],
+    unreadable: [],
     perOp: Object.fromEntries(specs.map((s) => [s.name, { ok: 0, fail: 0, ms: 0 }])),
     warnings: 0,
     leakChecks: 0,
     ms: 0,
+    samples: {},
   };
   const baseline = torch.memory().liveTensors;
   const finding = (what: string) => {
@@ -1230,6 +1412,9 @@ export function runFuzz(
           res.perOp[s.name].ms += performance.now() - c0;
           res.perOp[s.name].fail++;
           const j = judge(e);
+          const seen = (res.samples[s.name] ??= []);
+          const msg = `${desc} -> ${(e as Error)?.message?.split("\n")[0]?.slice(0, 200)}`;
+          if (seen.length < 4) seen.push(msg);
           if (j.finding) finding(`#${n} ${desc}: ${j.finding}`);
           else if (j.libtorch) res.libtorchErrors++;
           else res.bindingErrors++;
@@ -1250,6 +1435,9 @@ export function runFuzz(
         } catch (e) {
           const j = judge(e);
           if (j.finding) finding(`#${n} ${desc}: reading the result: ${j.finding}`);
+          else if (res.unreadable.length < 50) {
+            res.unreadable.push(`${s.name}: ${(e as Error).message}`);
+          }
         }
       }
     });
@@ -1267,6 +1455,7 @@ export function runFuzz(
   trace?.close();
   torch.onWarning(null);
   res.warnings = warnings;
+  res.samples["(libtorch warnings)"] = [...warned];
   res.ms = Math.round(performance.now() - t0);
   return res;
 }
@@ -1281,6 +1470,8 @@ export function summarize(res: FuzzResult): string {
   const cells = ops.map(([k, v]) => `${k} ${v.ok}/${v.fail}`.padEnd(26));
   lines.push("per call, ok/failed:");
   for (let i = 0; i < cells.length; i += 5) lines.push("  " + cells.slice(i, i + 5).join(""));
+  const unreadable = [...new Set(res.unreadable)];
+  if (unreadable.length) lines.push(`results not readable (TorchError): ${unreadable.join("; ")}`);
   const slow = ops.filter(([, v]) => v.ms > 0).sort((a, b) => b[1].ms - a[1].ms).slice(0, 5);
   lines.push(`slowest: ${slow.map(([k, v]) => `${k} ${Math.round(v.ms)} ms`).join(", ")}`);
   for (const x of res.findings.slice(0, 40)) lines.push(`FINDING ${x}`);
@@ -1299,6 +1490,9 @@ if (import.meta.main) {
   const skip = (Deno.env.get("FUZZ_SKIP") ?? "").split(",").filter(Boolean);
   const res = runFuzz(seed, calls, Deno.env.get("FUZZ_TRACE"), skip);
   console.log(summarize(res));
+  if (Deno.env.get("FUZZ_VERBOSE")) {
+    for (const [k, v] of Object.entries(res.samples)) console.log(`${k}:\n  ${v.join("\n  ")}`);
+  }
   console.log("FUZZ_RESULT " + JSON.stringify(res));
 }
 

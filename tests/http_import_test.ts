@@ -19,8 +19,20 @@ const TYPES: Record<string, string> = {
   json: "application/json",
 };
 
-/** A static file server for ROOT; records every path requested. */
-function serveRoot(requests: string[]) {
+/** Copies the repository's files (no dot folders, no native/build) to `to`, so
+ * the served tree does not change under the test while someone edits the checkout. */
+function snapshot(from: string, to: string, rel = "") {
+  Deno.mkdirSync(to, { recursive: true });
+  for (const e of Deno.readDirSync(from)) {
+    const path = `${rel}/${e.name}`;
+    if (e.name.startsWith(".") || e.name === "node_modules" || path === "/native/build") continue;
+    if (e.isDirectory) snapshot(`${from}/${e.name}`, `${to}/${e.name}`, path);
+    else if (e.isFile) Deno.copyFileSync(`${from}/${e.name}`, `${to}/${e.name}`);
+  }
+}
+
+/** A static file server for `root`; records every path requested. */
+function serveDir(root: string, requests: string[]) {
   let resolvePort: (p: number) => void;
   const port = new Promise<number>((r) => (resolvePort = r));
   const server = Deno.serve(
@@ -28,12 +40,9 @@ function serveRoot(requests: string[]) {
     async (req) => {
       const path = decodeURIComponent(new URL(req.url).pathname);
       requests.push(path);
-      // URL parsing already resolved any "..": the path stays under ROOT.
-      if (path.split("/").some((p) => p === ".git" || p === ".venv" || p === "build")) {
-        return new Response("forbidden", { status: 403 });
-      }
       try {
-        const body = await Deno.readFile(ROOT + path);
+        // URL parsing already resolved any "..": the path stays under root.
+        const body = await Deno.readFile(root + path);
         const ext = path.slice(path.lastIndexOf(".") + 1);
         return new Response(body, {
           headers: { "content-type": TYPES[ext] ?? "text/plain; charset=utf-8" },
@@ -71,8 +80,9 @@ const EXPECTED = {
 
 Deno.test("http import: fetches the native sources, builds them into a fresh cache, and trains", async () => {
   const requests: string[] = [];
-  const { server, port: portPromise } = serveRoot(requests);
   const tmp = await Deno.makeTempDir({ prefix: "dsva_http_" });
+  snapshot(ROOT, `${tmp}/site`);
+  const { server, port: portPromise } = serveDir(`${tmp}/site`, requests);
   try {
     const port = await portPromise;
     const base = `http://127.0.0.1:${port}`;

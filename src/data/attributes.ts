@@ -4,7 +4,7 @@ import { z } from "npm:zod@^4";
 import { matchClassNames, type MatchOptions } from "./class_names.ts";
 import { DataError } from "./errors.ts";
 import { readNpy } from "./npy.ts";
-import { readJson, readText } from "./read_text.ts";
+import { checkJson, readJson, readText } from "./read_text.ts";
 
 /** A class × attribute matrix. */
 export interface AttributeMatrix {
@@ -42,20 +42,39 @@ export async function readAttributes(
   else if (ext === ".npy") {
     const a = await readNpy(path);
     if (a.shape.length !== 2) {
-      throw new DataError(path, `holds an array of shape (${a.shape}); a class × attribute matrix is 2-D`);
+      throw new DataError(
+        path,
+        `holds an array of shape (${a.shape}); a class × attribute matrix is 2-D`,
+      );
     }
-    m = { classes: null, attributes: null, rows: a.shape[0], cols: a.shape[1], values: a.data, file: path };
+    m = {
+      classes: null,
+      attributes: null,
+      rows: a.shape[0],
+      cols: a.shape[1],
+      values: a.data,
+      file: path,
+    };
   } else if (ext === ".json") m = await readAttributeJson(path);
   else if (ext === ".mat") {
-    throw new DataError(path, "MATLAB .mat attribute files are not supported yet; export to .npy or .csv");
-  } else throw new DataError(path, `unknown attribute file type "${ext}" (use .csv, .npy or .json)`);
+    throw new DataError(
+      path,
+      "MATLAB .mat attribute files are not supported yet; export to .npy or .csv",
+    );
+  } else {throw new DataError(
+      path,
+      `unknown attribute file type "${ext}" (use .csv, .npy or .json)`,
+    );}
   const classes = opts.classes ? await names(opts.classes) : m.classes;
   const attributes = opts.attributes ? await names(opts.attributes) : m.attributes;
   if (classes && classes.length !== m.rows) {
     throw new DataError(path, `has ${m.rows} rows but ${classes.length} class names were given`);
   }
   if (attributes && attributes.length !== m.cols) {
-    throw new DataError(path, `has ${m.cols} columns but ${attributes.length} attribute names were given`);
+    throw new DataError(
+      path,
+      `has ${m.cols} columns but ${attributes.length} attribute names were given`,
+    );
   }
   checkFinite(m);
   return { ...m, classes, attributes };
@@ -103,7 +122,9 @@ export function parseAttributeCsv(text: string, file = "<csv>"): AttributeMatrix
     if (row.length !== attributes.length + 1) {
       throw new DataError(
         file,
-        `line ${r + 1} (${row[0]}) has ${row.length - 1} values, the header names ${attributes.length} attributes`,
+        `line ${r + 1} (${row[0]}) has ${
+          row.length - 1
+        } values, the header names ${attributes.length} attributes`,
       );
     }
     classes.push(row[0]);
@@ -112,7 +133,9 @@ export function parseAttributeCsv(text: string, file = "<csv>"): AttributeMatrix
       if (!Number.isFinite(v)) {
         throw new DataError(
           file,
-          `line ${r + 1} (${row[0]}), column ${c + 2} (${attributes[c]}): "${row[c + 1]}" is not a number`,
+          `line ${r + 1} (${row[0]}), column ${c + 2} (${attributes[c]}): "${
+            row[c + 1]
+          }" is not a number`,
         );
       }
       values[(r - 1) * attributes.length + c] = v;
@@ -121,35 +144,34 @@ export function parseAttributeCsv(text: string, file = "<csv>"): AttributeMatrix
   return { classes, attributes, rows: classes.length, cols: attributes.length, values, file };
 }
 
-const JsonMatrix = z.union([
-  z.object({
-    classes: z.array(z.string()).optional(),
-    attributes: z.array(z.string()).optional(),
-    values: z.array(z.array(z.number())),
-  }),
-  z.array(z.array(z.number())),
-  z.record(z.string(), z.array(z.number())),
-]);
+const Named = z.object({
+  classes: z.array(z.string()).optional(),
+  attributes: z.array(z.string()).optional(),
+  values: z.array(z.array(z.number())),
+});
+const Bare = z.array(z.array(z.number()));
+const ByClass = z.record(z.string(), z.array(z.number()));
 
 async function readAttributeJson(path: string): Promise<AttributeMatrix> {
-  const j = await readJson(path, JsonMatrix, "an attribute matrix ({classes, attributes, values})");
-  let classes: string[] | null = null, attributes: string[] | null = null, rows: number[][];
-  if (Array.isArray(j)) rows = j;
-  else if (Array.isArray(j.values)) {
-    rows = j.values as number[][];
-    classes = (j.classes as string[] | undefined) ?? null;
-    attributes = (j.attributes as string[] | undefined) ?? null;
-  } else {
-    classes = Object.keys(j);
-    rows = Object.values(j as Record<string, number[]>);
+  const raw = await readJson(path, z.unknown(), "JSON");
+  const what = "an attribute matrix ({classes, attributes, values}, {class: [...]} or [[...]])";
+  if (Array.isArray(raw)) return fromRows(checkJson(raw, Bare, what, path), { file: path });
+  if (raw !== null && typeof raw === "object" && "values" in raw) {
+    const j = checkJson(raw, Named, what, path);
+    return fromRows(j.values, { classes: j.classes, attributes: j.attributes, file: path });
   }
-  return fromRows(rows, { classes, attributes, file: path });
+  const j = checkJson(raw, ByClass, what, path);
+  return fromRows(Object.values(j), { classes: Object.keys(j), file: path });
 }
 
 /** Builds a matrix from nested rows, checking they all have one length. */
 export function fromRows(
   rows: readonly (readonly number[])[],
-  opts: { classes?: readonly string[] | null; attributes?: readonly string[] | null; file?: string } = {},
+  opts: {
+    classes?: readonly string[] | null;
+    attributes?: readonly string[] | null;
+    file?: string;
+  } = {},
 ): AttributeMatrix {
   const file = opts.file ?? "";
   const cols = rows[0]?.length ?? 0;
@@ -208,8 +230,17 @@ export function alignAttributes(
     order = classes.map((_, i) => i);
   }
   const values = new Float64Array(classes.length * m.cols);
-  order.forEach((src, dst) => values.set(m.values.subarray(src * m.cols, (src + 1) * m.cols), dst * m.cols));
-  return { classes: [...classes], attributes: m.attributes, rows: classes.length, cols: m.cols, values, file: m.file };
+  order.forEach((src, dst) =>
+    values.set(m.values.subarray(src * m.cols, (src + 1) * m.cols), dst * m.cols)
+  );
+  return {
+    classes: [...classes],
+    attributes: m.attributes,
+    rows: classes.length,
+    cols: m.cols,
+    values,
+    file: m.file,
+  };
 }
 
 /** Row `i` of a matrix as an array. */
@@ -229,7 +260,7 @@ export function l2NormalizeRows(m: AttributeMatrix): AttributeMatrix {
     let s = 0;
     for (let c = 0; c < m.cols; c++) s += values[r * m.cols + c] ** 2;
     const n = Math.sqrt(s);
-    if (n > 0) for (let c = 0; c < m.cols; c++) values[r * m.cols + c] /= n;
+    if (n > 0) { for (let c = 0; c < m.cols; c++) values[r * m.cols + c] /= n; }
   }
   return { ...m, values };
 }

@@ -37,7 +37,9 @@ export function matchClassNames(
   opts: MatchOptions = {},
 ): number[] {
   const aliases = new Map<string, string>(Object.entries(CLASS_ALIASES));
-  for (const [k, v] of Object.entries(opts.aliases ?? {})) aliases.set(canonicalName(k), canonicalName(v));
+  for (const [k, v] of Object.entries(opts.aliases ?? {})) {
+    aliases.set(canonicalName(k), canonicalName(v));
+  }
   const key = (n: string) => {
     const c = canonicalName(n);
     return aliases.get(c) ?? c;
@@ -65,7 +67,11 @@ export function matchClassNames(
     const wl = opts.wantedLabel ?? "wanted classes", gl = opts.givenLabel ?? "given classes";
     const unused = given.filter((_, i) => !used.has(i));
     const parts = [];
-    if (missing.length) parts.push(`${missing.length} of the ${wl} have no match in the ${gl}: ${listSome(missing, 50)}`);
+    if (missing.length) {
+      parts.push(
+        `${missing.length} of the ${wl} have no match in the ${gl}: ${listSome(missing, 50)}`,
+      );
+    }
     if (ambiguous.length) parts.push(`ambiguous: ${listSome(ambiguous, 50)}`);
     if (unused.length) parts.push(`unmatched ${gl}: ${listSome(unused, 50)}`);
     parts.push("fix the names or pass an alias map (misspelling → class name)");

@@ -33,7 +33,9 @@ export class EpisodicSampler extends BatchSampler {
     super(opts.seed ?? 0);
     const { ways, shots, batchesPerEpoch } = opts;
     for (const [k, v] of Object.entries({ ways, shots, batchesPerEpoch })) {
-      if (!(Number.isInteger(v) && v >= 1)) throw new RangeError(`EpisodicSampler: ${k} must be ≥ 1, got ${v}`);
+      if (!(Number.isInteger(v) && v >= 1)) {
+        throw new RangeError(`EpisodicSampler: ${k} must be ≥ 1, got ${v}`);
+      }
     }
     const groups = new Map<number, number[]>();
     for (let i = 0; i < labels.length; i++) {
@@ -43,7 +45,9 @@ export class EpisodicSampler extends BatchSampler {
     }
     const classes = [...groups.keys()].sort((a, b) => a - b);
     if (classes.length < ways) {
-      throw new RangeError(`EpisodicSampler: ${ways} ways but the labels hold ${classes.length} classes`);
+      throw new RangeError(
+        `EpisodicSampler: ${ways} ways but the labels hold ${classes.length} classes`,
+      );
     }
     const small = classes.filter((c) => groups.get(c)!.length < shots);
     if (small.length > 0) {

@@ -43,16 +43,20 @@ export function resolveGroups(
   if (bad.length > 0) {
     throw new DataError(
       file,
-      `${bad.length} entries are not attribute columns 0..${cols - 1}${attributes ? " or names" : ""}: ${
-        listSome(bad)
-      }`,
+      `${bad.length} entries are not attribute columns 0..${cols - 1}${
+        attributes ? " or names" : ""
+      }: ${listSome(bad)}`,
     );
   }
   return out;
 }
 
 /** Soft problems of a grouping: columns in no group, columns in several, empty groups. */
-export function groupProblems(groups: AttributeGroups, cols: number, attributes?: readonly string[] | null): string[] {
+export function groupProblems(
+  groups: AttributeGroups,
+  cols: number,
+  attributes?: readonly string[] | null,
+): string[] {
   const count = new Array(cols).fill(0);
   const problems: string[] = [];
   for (const [g, idx] of Object.entries(groups)) {
@@ -63,6 +67,8 @@ export function groupProblems(groups: AttributeGroups, cols: number, attributes?
   const none = count.flatMap((c, i) => (c === 0 ? [label(i)] : []));
   const many = count.flatMap((c, i) => (c > 1 ? [label(i)] : []));
   if (none.length) problems.push(`${none.length} attributes are in no group: ${listSome(none)}`);
-  if (many.length) problems.push(`${many.length} attributes are in several groups: ${listSome(many)}`);
+  if (many.length) {
+    problems.push(`${many.length} attributes are in several groups: ${listSome(many)}`);
+  }
   return problems;
 }

@@ -47,7 +47,10 @@ export async function scanImageFolder(root: string, opts: ScanOptions = {}): Pro
   try {
     entries = await Array.fromAsync(Deno.readDir(root));
   } catch (e) {
-    throw new DataError(root, e instanceof Deno.errors.NotFound ? "no such folder" : `cannot read: ${e}`);
+    throw new DataError(
+      root,
+      e instanceof Deno.errors.NotFound ? "no such folder" : `cannot read: ${e}`,
+    );
   }
   const dirs = entries.filter((e) => e.isDirectory && !e.name.startsWith(".")).map((e) => e.name);
   dirs.sort(byCodePoint);
@@ -72,7 +75,9 @@ export async function scanImageFolder(root: string, opts: ScanOptions = {}): Pro
     }
   }
   if (empty.length > 0) {
-    const msg = `${empty.length} class folder(s) have no images (${[...exts].join(" ")}): ${listSome(empty)}`;
+    const msg = `${empty.length} class folder(s) have no images (${[...exts].join(" ")}): ${
+      listSome(empty)
+    }`;
     if (!opts.skipEmpty) {
       throw new DataError(
         empty.length === 1 ? `${root}/${empty[0]}` : root,

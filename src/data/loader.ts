@@ -188,7 +188,9 @@ export class ImageLoader {
   #fail(b: OpenBatch, slot: number, e: unknown) {
     if (this.#o.onError !== "skip" || !(e instanceof DataError)) throw e;
     this.skipped++;
-    this.#warn(`skipping ${e.message} (epoch ${b.plan.epoch}, batch ${b.plan.batch}, slot ${slot})`);
+    this.#warn(
+      `skipping ${e.message} (epoch ${b.plan.epoch}, batch ${b.plan.batch}, slot ${slot})`,
+    );
   }
 
   #finish(b: OpenBatch): LoadedBatch {
@@ -198,7 +200,9 @@ export class ImageLoader {
     let data = b.data ?? new Float32Array(0);
     if (keep.length < b.ok.length) {
       const packed = new Float32Array(keep.length * plane);
-      keep.forEach((src, dst) => packed.set(data.subarray(src * plane, (src + 1) * plane), dst * plane));
+      keep.forEach((src, dst) =>
+        packed.set(data.subarray(src * plane, (src + 1) * plane), dst * plane)
+      );
       data = packed;
     }
     const indices = keep.map((i) => b.plan.indices[i]);

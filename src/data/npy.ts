@@ -41,7 +41,9 @@ export function parseNpy(bytes: Uint8Array, name = "<npy>"): NpyArray {
   if (bytes.length < 10 || magic.some((b, i) => bytes[i] !== b)) throw bad("no \\x93NUMPY magic");
   const major = bytes[6];
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const [hlen, hstart] = major === 1 ? [view.getUint16(8, true), 10] : [view.getUint32(8, true), 12];
+  const [hlen, hstart] = major === 1
+    ? [view.getUint16(8, true), 10]
+    : [view.getUint32(8, true), 12];
   if (hstart + hlen > bytes.length) throw bad("header runs past the end");
   const header = new TextDecoder(major >= 3 ? "utf-8" : "latin1").decode(
     bytes.subarray(hstart, hstart + hlen),
@@ -64,7 +66,9 @@ export function parseNpy(bytes: Uint8Array, name = "<npy>"): NpyArray {
   const n = shape.reduce((a, b) => a * b, 1);
   const start = hstart + hlen;
   if (bytes.length - start < n * size) {
-    throw bad(`holds ${bytes.length - start} data bytes, shape (${shape}) of ${descr} needs ${n * size}`);
+    throw bad(
+      `holds ${bytes.length - start} data bytes, shape (${shape}) of ${descr} needs ${n * size}`,
+    );
   }
   const data = new Float64Array(n);
   if (descr === "<f8" && (bytes.byteOffset + start) % 8 === 0 && fortran === "False") {
@@ -98,7 +102,10 @@ export async function readNpy(path: string): Promise<NpyArray> {
   try {
     bytes = await Deno.readFile(path);
   } catch (e) {
-    throw new DataError(path, e instanceof Deno.errors.NotFound ? "no such file" : `cannot read: ${e}`);
+    throw new DataError(
+      path,
+      e instanceof Deno.errors.NotFound ? "no such file" : `cannot read: ${e}`,
+    );
   }
   return parseNpy(bytes, path);
 }

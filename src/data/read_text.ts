@@ -7,7 +7,10 @@ export async function readText(path: string): Promise<string> {
   try {
     return await Deno.readTextFile(path);
   } catch (e) {
-    throw new DataError(path, e instanceof Deno.errors.NotFound ? "no such file" : `cannot read: ${e}`);
+    throw new DataError(
+      path,
+      e instanceof Deno.errors.NotFound ? "no such file" : `cannot read: ${e}`,
+    );
   }
 }
 
@@ -20,6 +23,11 @@ export async function readJson<T>(path: string, schema: z.ZodType<T>, what: stri
     if (e instanceof DataError) throw e;
     throw new DataError(path, `not valid JSON: ${(e as Error).message}`);
   }
+  return checkJson(raw, schema, what, path);
+}
+
+/** Checks parsed JSON against `schema`; a {@link DataError} names the file and each bad field. */
+export function checkJson<T>(raw: unknown, schema: z.ZodType<T>, what: string, path: string): T {
   const r = schema.safeParse(raw);
   if (!r.success) {
     const issues = r.error.issues.slice(0, 5).map((i) =>

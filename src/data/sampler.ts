@@ -24,7 +24,9 @@ export abstract class BatchSampler {
   #batch = 0;
 
   constructor(seed: number) {
-    if (!Number.isSafeInteger(seed)) throw new RangeError(`sampler seed must be an integer: ${seed}`);
+    if (!Number.isSafeInteger(seed)) {
+      throw new RangeError(`sampler seed must be an integer: ${seed}`);
+    }
     this.seed = seed;
   }
 
@@ -57,7 +59,11 @@ export abstract class BatchSampler {
 
   /** The next batch, advancing the position (into the next epoch after the last batch). */
   next(): BatchPlan {
-    const p = { epoch: this.#epoch, batch: this.#batch, indices: this.plan(this.#epoch, this.#batch) };
+    const p = {
+      epoch: this.#epoch,
+      batch: this.#batch,
+      indices: this.plan(this.#epoch, this.#batch),
+    };
     if (++this.#batch >= this.batchesPerEpoch) {
       this.#epoch++;
       this.#batch = 0;

@@ -32,7 +32,9 @@ export class ShuffledBatchSampler extends BatchSampler {
     this.shuffle = opts.shuffle ?? true;
     this.dropLast = opts.dropLast ?? false;
     if (this.batchesPerEpoch === 0) {
-      throw new RangeError(`ShuffledBatchSampler: ${this.size} samples make no batch of ${this.batchSize}`);
+      throw new RangeError(
+        `ShuffledBatchSampler: ${this.size} samples make no batch of ${this.batchSize}`,
+      );
     }
   }
 

@@ -3,7 +3,7 @@ import { z } from "npm:zod@^4";
 import { canonicalName, matchClassNames, type MatchOptions } from "./class_names.ts";
 import { DataError, listSome, type ProblemLog } from "./errors.ts";
 import type { ImageFolder } from "./image_folder.ts";
-import { readJson } from "./read_text.ts";
+import { checkJson, readJson } from "./read_text.ts";
 
 const Split = z.object({
   seen: z.array(z.string()).min(1),
@@ -13,14 +13,11 @@ const Split = z.object({
   test_unseen: z.array(z.string()),
 });
 
-const SplitJson = z.union([
-  z.object({
-    classes: z.array(z.string()).optional(),
-    seed: z.number().optional(),
-    splits: z.record(z.string(), Split),
-  }),
-  Split,
-]);
+const SplitsJson = z.object({
+  classes: z.array(z.string()).optional(),
+  seed: z.number().optional(),
+  splits: z.record(z.string(), Split),
+});
 
 /** One seen/unseen split as the file gives it: class names and image paths relative to the
  * image folder (`Class/file.jpg`). */
@@ -37,9 +34,13 @@ export interface SplitFile {
 
 /** Reads and checks the shape of a split file. */
 export async function readSplitFile(path: string): Promise<SplitFile> {
-  const j = await readJson(path, SplitJson, "a split file ({splits: {name: {seen, unseen, trainval, test_seen, test_unseen}}})");
-  if ("splits" in j) return { file: path, classes: j.classes, seed: j.seed, splits: j.splits };
-  return { file: path, splits: { default: j as SplitDef } };
+  const raw = await readJson(path, z.unknown(), "JSON");
+  const what = "a split file ({splits: {name: {seen, unseen, trainval, test_seen, test_unseen}}})";
+  if (raw !== null && typeof raw === "object" && !("splits" in raw) && "seen" in raw) {
+    return { file: path, splits: { default: checkJson(raw, Split, what, path) } };
+  }
+  const j = checkJson(raw, SplitsJson, what, path);
+  return { file: path, classes: j.classes, seed: j.seed, splits: j.splits };
 }
 
 /** A split in terms of one image folder: class and sample indices. */
@@ -67,7 +68,10 @@ export function pickSplit(f: SplitFile, name?: string): [string, SplitDef] {
   const names = Object.keys(f.splits);
   if (name === undefined) {
     if (names.length === 1) return [names[0], f.splits[names[0]]];
-    throw new DataError(f.file, `holds ${names.length} splits (${names.join(", ")}); say which one`);
+    throw new DataError(
+      f.file,
+      `holds ${names.length} splits (${names.join(", ")}); say which one`,
+    );
   }
   const s = f.splits[name];
   if (!s) throw new DataError(f.file, `has no split "${name}"; it has: ${names.join(", ")}`);
@@ -105,7 +109,11 @@ export function checkSplit(
   const unseen = classIndex(def.unseen, "unseen");
   const both = seen.filter((c) => unseen.includes(c));
   if (both.length) {
-    problems.push(`classes both seen and unseen in split "${splitName}": ${listSome(both.map((c) => folder.classes[c]))}`);
+    problems.push(
+      `classes both seen and unseen in split "${splitName}": ${
+        listSome(both.map((c) => folder.classes[c]))
+      }`,
+    );
   }
   const byPath = new Map<string, number>();
   const byLoose = new Map<string, number>();
@@ -130,11 +138,24 @@ export function checkSplit(
     }
     if (missing.length) {
       missingTotal += missing.length;
-      const msg = `split "${splitName}" ${part} names ${missing.length} image(s) not in ${folder.root}: ${listSome(missing, 5)}`;
+      const msg =
+        `split "${splitName}" ${part} names ${missing.length} image(s) not in ${folder.root}: ${
+          listSome(missing, 5)
+        }`;
       (opts.skipMissing ? warnings : problems).push(opts.skipMissing ? `${msg} (skipped)` : msg);
     }
-    if (wrong.length) problems.push(`split "${splitName}" ${part} holds ${wrong.length} image(s) of classes that are not ${kind}: ${listSome(wrong, 5)}`);
-    if (dup.length) problems.push(`split "${splitName}" ${part} lists ${dup.length} image(s) twice: ${listSome(dup, 5)}`);
+    if (wrong.length) {
+      problems.push(
+        `split "${splitName}" ${part} holds ${wrong.length} image(s) of classes that are not ${kind}: ${
+          listSome(wrong, 5)
+        }`,
+      );
+    }
+    if (dup.length) {
+      problems.push(
+        `split "${splitName}" ${part} lists ${dup.length} image(s) twice: ${listSome(dup, 5)}`,
+      );
+    }
     return out;
   };
   const seenSet = new Set(seen), unseenSet = new Set(unseen);
@@ -144,12 +165,20 @@ export function checkSplit(
   const tv = new Set(trainval);
   const overlap = testSeen.filter((i) => tv.has(i));
   if (overlap.length) {
-    problems.push(`split "${splitName}": ${overlap.length} image(s) are in both trainval and test_seen: ${listSome(overlap.map((i) => folder.files[i]), 5)}`);
+    problems.push(
+      `split "${splitName}": ${overlap.length} image(s) are in both trainval and test_seen: ${
+        listSome(overlap.map((i) => folder.files[i]), 5)
+      }`,
+    );
   }
   const inSplit = new Set([...seen, ...unseen]);
   const spare = folder.classes.filter((_, c) => !inSplit.has(c));
   if (spare.length && problems.length === 0) {
-    warnings.push(`split "${splitName}" uses neither seen nor unseen for ${spare.length} class folder(s): ${listSome(spare)}`);
+    warnings.push(
+      `split "${splitName}" uses neither seen nor unseen for ${spare.length} class folder(s): ${
+        listSome(spare)
+      }`,
+    );
   }
   return {
     split: { name: splitName, seen, unseen, trainval, testSeen, testUnseen, missing: missingTotal },

@@ -20,5 +20,8 @@ export function imagesToTensor(
 
 /** Class labels as an int64 tensor. */
 export function labelsToTensor(labels: readonly number[], device?: Device): Tensor {
-  return fromBuffer(BigInt64Array.from(labels, BigInt), [labels.length], { dtype: "int64", device });
+  return fromBuffer(BigInt64Array.from(labels, BigInt), [labels.length], {
+    dtype: "int64",
+    device,
+  });
 }

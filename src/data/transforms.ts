@@ -1,6 +1,6 @@
 /** Geometric image transforms with torchvision's semantics (on PIL images), seeded. */
 import type { RgbImage } from "./image.ts";
-import { resize, type ResampleFilter, shorterSideSize } from "./resize.ts";
+import { type ResampleFilter, resize, shorterSideSize } from "./resize.ts";
 import type { Rng } from "./rng.ts";
 
 /** One step of an image pipeline. `apply` must draw all its randomness from `rng`. */
@@ -61,7 +61,9 @@ export function flipVertical(img: RgbImage): RgbImage {
   const { width: w, height: h, data: d } = img;
   const out = new Uint8Array(d.length);
   const stride = w * 3;
-  for (let y = 0; y < h; y++) out.set(d.subarray(y * stride, (y + 1) * stride), (h - 1 - y) * stride);
+  for (let y = 0; y < h; y++) {
+    out.set(d.subarray(y * stride, (y + 1) * stride), (h - 1 - y) * stride);
+  }
   return { width: w, height: h, data: out };
 }
 
@@ -166,7 +168,12 @@ export function randomResizedCropBox(
   let w = width, h = height;
   if (inRatio < rmin) h = roundHalfEven(w / rmin);
   else if (inRatio > rmax) w = roundHalfEven(h * rmax);
-  return { top: Math.trunc((height - h) / 2), left: Math.trunc((width - w) / 2), height: h, width: w };
+  return {
+    top: Math.trunc((height - h) / 2),
+    left: Math.trunc((width - w) / 2),
+    height: h,
+    width: w,
+  };
 }
 
 /** Mirrors left-right with probability `p`. */

@@ -36,6 +36,7 @@ export interface CheckpointState {
   sampler?: unknown;
   /** The resolved run configuration. */
   config?: unknown;
+  /** Anything else worth keeping (kept under its own key). */
   [extra: string]: unknown;
 }
 

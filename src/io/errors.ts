@@ -7,6 +7,7 @@ export class WeightFileError extends Error {
   readonly file: string;
   /** The tensor (or manifest entry) at fault, when there is one. */
   readonly entry?: string;
+  /** `message` is prefixed with the file (and the entry, when given). */
   constructor(file: string, message: string, opts: { entry?: string; cause?: unknown } = {}) {
     const where = opts.entry === undefined ? file : `${file}: tensor "${opts.entry}"`;
     super(`${where}: ${message}`, opts.cause === undefined ? undefined : { cause: opts.cause });

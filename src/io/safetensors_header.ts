@@ -58,11 +58,15 @@ export const MAX_HEADER_BYTES = 100_000_000;
 
 /** One tensor as the header describes it. */
 export interface SafetensorsEntry {
+  /** The tensor's name (header key). */
   name: string;
+  /** Its element type. */
   dtype: DType;
+  /** Its shape (`[]` for a scalar). */
   shape: number[];
-  /** Byte offsets in the data section, end exclusive. */
+  /** First byte, relative to the data section. */
   begin: number;
+  /** One past the last byte, relative to the data section. */
   end: number;
 }
 
@@ -70,6 +74,7 @@ export interface SafetensorsEntry {
 export interface SafetensorsHeader {
   /** Tensors in file (offset) order. */
   entries: SafetensorsEntry[];
+  /** The `__metadata__` strings (empty when absent). */
   metadata: Record<string, string>;
   /** Absolute file offset of the data section (8 + header length). */
   dataStart: number;
@@ -134,9 +139,9 @@ export function parseHeader(path: string, json: Uint8Array, fileSize: number): S
   }
   entries.sort((a, b) => a.begin - b.begin || a.end - b.end);
   let pos = 0;
-  for (const e of entries) {
+  for (const [i, e] of entries.entries()) {
     if (e.begin < pos) {
-      const prev = entries[entries.indexOf(e) - 1];
+      const prev = entries[i - 1];
       throw new WeightFileError(
         path,
         `data_offsets [${e.begin}, ${e.end}] overlap those of "${prev.name}" [${prev.begin}, ${prev.end}]`,

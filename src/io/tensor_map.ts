@@ -7,6 +7,7 @@ import type { Tensor } from "../tensor/index.ts";
 export class TensorMap extends Map<string, Tensor> implements Disposable {
   /** The file's `__metadata__` (empty when it had none). */
   readonly metadata: Record<string, string>;
+  /** An empty map carrying `metadata`. */
   constructor(metadata: Record<string, string> = {}) {
     super();
     this.metadata = metadata;
@@ -22,6 +23,7 @@ export class TensorMap extends Map<string, Tensor> implements Disposable {
     for (const t of this.values()) t.dispose();
     this.clear();
   }
+  /** Same as `dispose()`, for `using`. */
   [Symbol.dispose](): void {
     this.dispose();
   }

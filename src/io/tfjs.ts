@@ -13,10 +13,13 @@ import { TensorMap } from "./tensor_map.ts";
 
 /** A weight entry of the manifest. */
 export interface TfjsWeightSpec {
+  /** Weight name (`<layer>/<variable>`, e.g. `conv2d_1/kernel`). */
   name: string;
+  /** Shape as TF.js stores it. */
   shape: number[];
-  /** The stored dtype before dequantization. */
+  /** The weight's dtype (after dequantization, if quantized). */
   dtype: "float32" | "int32" | "bool";
+  /** How the bytes are quantized in the shard: value = q * scale + min, or float16. */
   quantization?: { dtype: "uint8" | "uint16" | "float16"; scale?: number; min?: number };
   /** Index of its manifest group. */
   group: number;
@@ -24,6 +27,7 @@ export interface TfjsWeightSpec {
 
 /** One Keras layer of the topology. */
 export interface TfjsLayer {
+  /** Layer name (`conv2d_1`). */
   name: string;
   /** Keras class (`Conv2D`, `BatchNormalization`, ...). */
   className: string;
@@ -39,16 +43,19 @@ export interface TfjsLayer {
 export interface TfjsModel extends Disposable {
   /** The model.json read. */
   path: string;
-  /** `format`, `generatedBy`, `convertedBy` from model.json, when present. */
+  /** `format` from model.json (`layers-model`), when present. */
   format?: string;
+  /** `generatedBy` from model.json (the Keras/TF version), when present. */
   generatedBy?: string;
+  /** `convertedBy` from model.json (the converter version), when present. */
   convertedBy?: string;
   /** Keras model class: `Model`/`Functional` or `Sequential`. */
   modelClass: string;
   /** The layers in topology order. */
   layers: TfjsLayer[];
-  /** Input and output layer names. */
+  /** Input layer names. */
   inputs: string[];
+  /** Output layer names. */
   outputs: string[];
   /** The raw `modelTopology` object. */
   topology: Record<string, unknown>;

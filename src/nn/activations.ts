@@ -7,6 +7,7 @@ export class GELU extends Module {
   /** `none` (exact) or `tanh`. */
   readonly approximate: "none" | "tanh";
 
+  /** Exact GELU unless `approximate: "tanh"`. */
   constructor(opts: { approximate?: "none" | "tanh" } = {}) {
     super();
     this.approximate = opts.approximate ?? "none";
@@ -17,6 +18,7 @@ export class GELU extends Module {
     return x.gelu({ approximate: this.approximate });
   }
 
+  /** The approximation. */
   override extraRepr(): string {
     return `approximate=${this.approximate}`;
   }
@@ -43,6 +45,7 @@ export class LeakyReLU extends Module {
   /** Slope for negative inputs (0.01). */
   readonly negativeSlope: number;
 
+  /** Leaky ReLU with `negativeSlope` (0.01). */
   constructor(negativeSlope = 0.01) {
     super();
     this.negativeSlope = negativeSlope;
@@ -53,6 +56,7 @@ export class LeakyReLU extends Module {
     return x.leakyRelu(this.negativeSlope);
   }
 
+  /** The negative slope. */
   override extraRepr(): string {
     return `negativeSlope=${this.negativeSlope}`;
   }

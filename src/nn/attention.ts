@@ -42,6 +42,7 @@ export class MultiheadSelfAttention extends Module {
   /** Output projection. */
   readonly outProj: Linear;
 
+  /** Attention of width `embedDim` split into `numHeads` heads; projections with PyTorch's Linear init. */
   constructor(embedDim: number, numHeads: number, opts: MultiheadSelfAttentionOptions = {}) {
     super();
     if (embedDim % numHeads !== 0) {
@@ -85,6 +86,7 @@ export class MultiheadSelfAttention extends Module {
     });
   }
 
+  /** Width and heads. */
   override extraRepr(): string {
     return `embedDim=${this.embedDim}, numHeads=${this.numHeads}`;
   }

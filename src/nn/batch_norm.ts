@@ -38,6 +38,7 @@ export class BatchNorm2d extends Module {
   /** Training batches seen (int64, 0-d), or null without tracking. */
   readonly numBatchesTracked: Tensor | null;
 
+  /** Batch norm over `numFeatures` channels; weight ones, bias zeros, running mean 0 and variance 1. */
   constructor(numFeatures: number, opts: BatchNormOptions = {}) {
     super();
     this.numFeatures = numFeatures;
@@ -86,6 +87,7 @@ export class BatchNorm2d extends Module {
     );
   }
 
+  /** Channels, eps, momentum and flags. */
   override extraRepr(): string {
     return `${this.numFeatures}, eps=${this.eps}, momentum=${this.momentum}, affine=${
       this.weight !== null

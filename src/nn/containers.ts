@@ -8,6 +8,7 @@ import { Module, type TensorModule } from "./module.ts";
 export class Sequential extends Module {
   readonly #layers: TensorModule[] = [];
 
+  /** A chain of `layers`, registered as "0", "1", ... */
   constructor(...layers: TensorModule[]) {
     super();
     for (const l of layers) this.append(l);
@@ -32,6 +33,7 @@ export class Sequential extends Module {
     return this.#layers.length;
   }
 
+  /** The layers in order. */
   [Symbol.iterator](): Iterator<TensorModule> {
     return this.#layers[Symbol.iterator]();
   }
@@ -51,6 +53,7 @@ export class Sequential extends Module {
 export class ModuleList<M extends Module = Module> extends Module {
   readonly #items: M[] = [];
 
+  /** A list of `items`, registered as "0", "1", ... */
   constructor(items: Iterable<M> = []) {
     super();
     for (const m of items) this.append(m);
@@ -75,6 +78,7 @@ export class ModuleList<M extends Module = Module> extends Module {
     return this.#items.length;
   }
 
+  /** The modules in order. */
   [Symbol.iterator](): Iterator<M> {
     return this.#items[Symbol.iterator]();
   }

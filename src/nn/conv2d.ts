@@ -17,8 +17,7 @@ export interface Conv2dLayerOptions extends FactoryOptions {
   bias?: boolean;
 }
 
-const pair = (x: number | [number, number]): [number, number] =>
-  typeof x === "number" ? [x, x] : x;
+const pair = (x: number | [number, number]): [number, number] => typeof x === "number" ? [x, x] : x;
 
 /** A 2-d convolution: `weight` [out, in / groups, kh, kw], `bias` [out].
  * Initialized as PyTorch's nn.Conv2d. */
@@ -42,6 +41,7 @@ export class Conv2d extends Module {
   /** [out], or null. */
   readonly bias: Tensor | null;
 
+  /** A convolution from `inChannels` to `outChannels` with a `kernelSize` kernel, PyTorch's default init. */
   constructor(
     inChannels: number,
     outChannels: number,
@@ -67,7 +67,10 @@ export class Conv2d extends Module {
       "weight",
       empty([outChannels, inChannels / groups, ...this.kernelSize], f),
     );
-    this.bias = this.registerParameter("bias", opts.bias === false ? null : empty([outChannels], f));
+    this.bias = this.registerParameter(
+      "bias",
+      opts.bias === false ? null : empty([outChannels], f),
+    );
     defaultLayerInit_(this.weight, this.bias);
   }
 
@@ -81,6 +84,7 @@ export class Conv2d extends Module {
     });
   }
 
+  /** Channels, kernel, stride and padding. */
   override extraRepr(): string {
     return `${this.inChannels}, ${this.outChannels}, kernelSize=[${this.kernelSize}], stride=[${this.stride}], padding=[${this.padding}]`;
   }

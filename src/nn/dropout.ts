@@ -8,6 +8,7 @@ export class Dropout extends Module {
   /** Drop probability. */
   readonly p: number;
 
+  /** Dropout with drop probability `p` (0.5). */
   constructor(p = 0.5) {
     super();
     if (!(p >= 0 && p <= 1)) throw new RangeError(`Dropout: p must be in [0, 1], got ${p}`);
@@ -19,6 +20,7 @@ export class Dropout extends Module {
     return dropout(x, this.p, this.training && this.p > 0);
   }
 
+  /** The drop probability. */
   override extraRepr(): string {
     return `p=${this.p}`;
   }

@@ -1,6 +1,5 @@
 /** `Embedding`: a lookup table of learned vectors. */
-import { empty, ops, type Tensor } from "../tensor/index.ts";
-import { noGrad } from "../tensor/index.ts";
+import { empty, noGrad, ops, type Tensor } from "../tensor/index.ts";
 import { normal_ } from "./init.ts";
 import { type FactoryOptions, Module } from "./module.ts";
 
@@ -22,6 +21,7 @@ export class Embedding extends Module {
   /** [numEmbeddings, embeddingDim]. */
   readonly weight: Tensor;
 
+  /** A table of `numEmbeddings` rows of width `embeddingDim`, N(0, 1). */
   constructor(numEmbeddings: number, embeddingDim: number, opts: EmbeddingOptions = {}) {
     super();
     this.numEmbeddings = numEmbeddings;
@@ -36,7 +36,9 @@ export class Embedding extends Module {
       if (pad < 0) pad += numEmbeddings;
     }
     this.paddingIdx = pad;
-    const w = normal_(empty([numEmbeddings, embeddingDim], opts));
+    const w = normal_(
+      empty([numEmbeddings, embeddingDim], { dtype: opts.dtype, device: opts.device }),
+    );
     if (pad !== null) noGrad(() => w.select(0, pad).fill_(0));
     this.weight = this.registerParameter("weight", w);
   }
@@ -46,6 +48,7 @@ export class Embedding extends Module {
     return ops.aten.embedding(this.weight, indices, this.paddingIdx ?? -1);
   }
 
+  /** Table size and padding index. */
   override extraRepr(): string {
     return `${this.numEmbeddings}, ${this.embeddingDim}${
       this.paddingIdx === null ? "" : `, paddingIdx=${this.paddingIdx}`

@@ -18,4 +18,5 @@ export { GELU, LeakyReLU, QuickGELU, ReLU } from "./activations.ts";
 export { ModuleList, Sequential } from "./containers.ts";
 export { MultiheadSelfAttention } from "./attention.ts";
 export type { AttentionCallOptions, MultiheadSelfAttentionOptions } from "./attention.ts";
+/** Initializers: `nn.init.truncNormal_`, `xavierUniform_`, `kaimingUniform_`, ... */
 export * as init from "./init.ts";

@@ -25,6 +25,7 @@ export class LayerNorm extends Module {
   /** Shift, or null. */
   readonly bias: Tensor | null;
 
+  /** Normalizes over the trailing `normalizedShape`; weight ones, bias zeros. */
   constructor(normalizedShape: number | readonly number[], opts: LayerNormOptions = {}) {
     super();
     this.normalizedShape = typeof normalizedShape === "number"
@@ -48,6 +49,7 @@ export class LayerNorm extends Module {
     return layerNorm(x, this.normalizedShape, this.weight, this.bias, this.eps);
   }
 
+  /** Shape, eps and affine flag. */
   override extraRepr(): string {
     return `[${this.normalizedShape}], eps=${this.eps}, elementwiseAffine=${this.weight !== null}`;
   }

@@ -21,6 +21,7 @@ export class Linear extends Module {
   /** [outFeatures], or null without bias. */
   readonly bias: Tensor | null;
 
+  /** A layer from `inFeatures` to `outFeatures`, PyTorch's default init. */
   constructor(inFeatures: number, outFeatures: number, opts: LinearOptions = {}) {
     super();
     this.inFeatures = inFeatures;
@@ -39,6 +40,7 @@ export class Linear extends Module {
     return linear(x, this.weight, this.bias);
   }
 
+  /** `inFeatures=.., outFeatures=.., bias=..`. */
   override extraRepr(): string {
     return `inFeatures=${this.inFeatures}, outFeatures=${this.outFeatures}, bias=${
       this.bias !== null

@@ -3,7 +3,7 @@
 import { keep, noGrad, ops, type Tensor } from "../tensor/index.ts";
 import type { Device, DType } from "../tensor/index.ts";
 import { DTYPE_CODE, isFloating } from "../tensor/dtype.ts";
-import { loadStateDictInto, type LoadResult, type StateDictInput } from "./state_dict.ts";
+import { type LoadResult, loadStateDictInto, type StateDictInput } from "./state_dict.ts";
 
 /** Where and in what type a layer creates its parameters. */
 export interface FactoryOptions {
@@ -53,7 +53,9 @@ export abstract class Module implements Disposable {
     checkName("parameter", name, this.#taken);
     if (t !== null) {
       keep(t);
-      if (t.requiresGrad !== (opts.requiresGrad ?? true)) t.requiresGrad = opts.requiresGrad ?? true;
+      if (t.requiresGrad !== (opts.requiresGrad ?? true)) {
+        t.requiresGrad = opts.requiresGrad ?? true;
+      }
     }
     this.#parameters.set(name, t);
     return t;
@@ -245,6 +247,7 @@ export abstract class Module implements Disposable {
     for (const t of [...this.parameters(), ...this.buffers()]) t.dispose();
   }
 
+  /** Frees the parameters and buffers (`using m = new Linear(...)`). */
   [Symbol.dispose](): void {
     this.dispose();
   }

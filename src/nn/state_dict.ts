@@ -15,8 +15,11 @@ export interface LoadResult {
 
 /** One shape mismatch: the key, the module's shape and the state dict's shape. */
 export interface ShapeMismatch {
+  /** The dotted key. */
   key: string;
+  /** The module's shape. */
   expected: number[];
+  /** The state dict's shape. */
   got: number[];
 }
 
@@ -30,6 +33,7 @@ export class StateDictError extends Error {
   /** Keys present on both sides with different shapes. */
   readonly shapeMismatches: ShapeMismatch[];
 
+  /** Builds the report from the three lists. */
   constructor(missing: string[], unexpected: string[], mismatched: ShapeMismatch[]) {
     const parts: string[] = [];
     if (missing.length) {

@@ -50,6 +50,7 @@ export class Adam extends Optimizer<AdamHyper> {
   /** Whether weight decay is decoupled (AdamW) or added to the gradient (Adam). */
   readonly decoupledWeightDecay: boolean;
 
+  /** Adam over `params` (tensors or groups); `opts` are the group defaults (lr 1e-3, betas 0.9/0.999, eps 1e-8). */
   constructor(
     params: readonly Tensor[] | readonly ParamGroupInit<AdamHyper>[],
     opts: AdamOptions = {},
@@ -73,6 +74,7 @@ export class Adam extends Optimizer<AdamHyper> {
     );
   }
 
+  /** Checks lr, eps, betas and weight decay. */
   protected validate(g: ParamGroup<AdamHyper>): void {
     check(g);
   }
@@ -81,7 +83,11 @@ export class Adam extends Optimizer<AdamHyper> {
   #init(p: Tensor, amsgrad: boolean, stepOnDevice: boolean) {
     const s = this.stateOf(p);
     if (!s.step) {
-      this.setState(p, "step", zeros([], { dtype: "float32", device: stepOnDevice ? p.device : "cpu" }));
+      this.setState(
+        p,
+        "step",
+        zeros([], { dtype: "float32", device: stepOnDevice ? p.device : "cpu" }),
+      );
       this.setState(p, "exp_avg", zerosLike(p));
       this.setState(p, "exp_avg_sq", zerosLike(p));
     }
@@ -89,6 +95,7 @@ export class Adam extends Optimizer<AdamHyper> {
     return s;
   }
 
+  /** One step-count add and one fused call per device/dtype bucket, or the loop. */
   protected updateGroup(g: ParamGroup<AdamHyper>): void {
     if (this.implementation === "fused") this.#fused(g);
     else this.#loop(g);
@@ -153,6 +160,7 @@ export class Adam extends Optimizer<AdamHyper> {
 
 /** AdamW: Adam with decoupled weight decay (default 0.01), as `torch.optim.AdamW`. */
 export class AdamW extends Adam {
+  /** AdamW over `params` (tensors or groups); weight decay 0.01 unless `opts` says otherwise. */
   constructor(
     params: readonly Tensor[] | readonly ParamGroupInit<AdamHyper>[],
     opts: AdamOptions = {},

@@ -45,6 +45,7 @@ export abstract class Optimizer<H extends GroupHyper> implements Disposable {
   /** Defaults for groups added later. */
   readonly defaults: H;
 
+  /** Groups from `params` (a tensor list is one group), missing hyperparameters from `defaults`. */
   constructor(params: readonly Tensor[] | readonly ParamGroupInit<H>[], defaults: H) {
     this.defaults = defaults;
     if (params.length === 0) throw new RangeError("optimizer got an empty parameter list");
@@ -79,9 +80,11 @@ export abstract class Optimizer<H extends GroupHyper> implements Disposable {
   /** One optimization step over every group, from the current gradients.
    * Parameters without a gradient are skipped. */
   step(): void {
-    noGrad(() => scope(() => {
-      for (const g of this.paramGroups) this.updateGroup(g);
-    }));
+    noGrad(() =>
+      scope(() => {
+        for (const g of this.paramGroups) this.updateGroup(g);
+      })
+    );
   }
 
   /** Drops every parameter's gradient (`setToNone`, the default) or zeroes it in place. */
@@ -163,21 +166,24 @@ export abstract class Optimizer<H extends GroupHyper> implements Disposable {
         }
       }
     }
-    // Checks passed: replace state and hyperparameters.
-    this.#freeState();
+    // Checks passed: copy the new state (the input may be our own), then swap it in.
+    const fresh = new Map<Tensor, ParamState>();
     noGrad(() => {
       for (const [id, s] of Object.entries(sd.state)) {
         const p = byIndex[Number(id)];
+        const mine: ParamState = {};
         for (const [key, t] of Object.entries(s)) {
-          const moved = scope(() => {
+          mine[key] = keep(scope(() => {
             const onDevice = t.to(p.device);
             const typed = key === "step" || !isFloating(t.dtype) ? onDevice : onDevice.to(p.dtype);
             return typed.clone();
-          });
-          this.setState(p, key, moved);
+          }));
         }
+        fresh.set(p, mine);
       }
     });
+    this.#freeState();
+    for (const [p, s] of fresh) this.state.set(p, s);
     sd.paramGroups.forEach((saved, gi) => {
       const { params: _ids, ...hyper } = saved;
       Object.assign(this.paramGroups[gi], structuredClone(hyper));
@@ -194,6 +200,7 @@ export abstract class Optimizer<H extends GroupHyper> implements Disposable {
     this.#freeState();
   }
 
+  /** Frees the state tensors (`using opt = new AdamW(...)`). */
   [Symbol.dispose](): void {
     this.dispose();
   }
@@ -208,7 +215,9 @@ function isGroupList<H extends GroupHyper>(
 
 /** Parameters of a group that have a gradient, with their gradients, split
  * by device and dtype (what one fused or foreach call can take). */
-export function bucketsWithGrad(params: readonly Tensor[]): { params: Tensor[]; grads: Tensor[] }[] {
+export function bucketsWithGrad(
+  params: readonly Tensor[],
+): { params: Tensor[]; grads: Tensor[] }[] {
   const out = new Map<string, { params: Tensor[]; grads: Tensor[] }>();
   for (const p of params) {
     const g = p.grad;

@@ -211,7 +211,9 @@ function hostArray(values: (number | boolean | bigint)[], dtype: DType): ArrayBu
       return BigInt64Array.from(values, (v) => {
         if (typeof v === "bigint") return v;
         const x = Math.trunc(num(v));
-        if (!Number.isFinite(x)) throw new TorchError(`tensor(): ${v} cannot be converted to int64`);
+        if (!Number.isFinite(x)) {
+          throw new TorchError(`tensor(): ${v} cannot be converted to int64`);
+        }
         return BigInt(x);
       });
     case "int32":

@@ -160,7 +160,9 @@ export interface InterpolateOptions {
 export function interpolate(x: Tensor, opts: InterpolateOptions): Tensor {
   const mode = opts.mode ?? "nearest";
   if (mode !== "nearest" && mode !== "bilinear" && mode !== "bicubic") {
-    throw new TorchError(`interpolate: unknown mode "${mode}"; expected nearest, bilinear or bicubic`);
+    throw new TorchError(
+      `interpolate: unknown mode "${mode}"; expected nearest, bilinear or bicubic`,
+    );
   }
   if ((opts.size === undefined) === (opts.scaleFactor === undefined)) {
     throw new TorchError("interpolate: give exactly one of size and scaleFactor");

@@ -162,6 +162,17 @@ const UNARY_OPS = Object.fromEntries(UNARY.map((n) => [n, op(`aten::${snake(n)}`
   OpRef
 >;
 
+/** Most JS values toFlat()/toArray() build: past it, V8 would die of heap
+ * exhaustion, which no try/catch can stop. toTypedArray() has no such limit. */
+const MAX_JS_VALUES = 2 ** 27;
+function checkJsValues(what: string, n: number) {
+  if (n > MAX_JS_VALUES) {
+    throw new TorchError(
+      `${what}: ${n} JS values (elements and nested arrays) exceed the ${MAX_JS_VALUES} limit; use toTypedArray()`,
+    );
+  }
+}
+
 const dimList = (d: Dims): readonly number[] => (typeof d === "number" ? [d] : d);
 
 /** Wraps a fresh handle (0 = undefined result → error) as a tracked Tensor. */
@@ -298,7 +309,7 @@ export class Tensor implements Owned, Disposable {
   size(dim: number): number {
     const s = this.#loadMeta().shape;
     const d = dim < 0 ? dim + s.length : dim;
-    if (d < 0 || d >= s.length) {
+    if (!Number.isInteger(d) || d < 0 || d >= s.length) {
       throw new TorchError(`dimension ${dim} out of range for a ${s.length}-d tensor`);
     }
     return s[d];
@@ -330,7 +341,13 @@ export class Tensor implements Owned, Disposable {
   /** Raw little-endian bytes of the elements (moved to CPU, contiguous). */
   toBuffer(): Uint8Array {
     const m = this.#loadMeta();
-    const out = new Uint8Array(m.numel * DTYPE_BYTES[m.dtype]);
+    const n = m.numel * DTYPE_BYTES[m.dtype];
+    let out: Uint8Array;
+    try {
+      out = new Uint8Array(n);
+    } catch {
+      throw new TorchError(`cannot copy ${m.numel} elements (${n} bytes) into JS memory`);
+    }
     if (lib.dt_tensor_copy_out(this.handle, out, BigInt(out.length)) < 0) {
       throw lastError("copy out");
     }
@@ -367,6 +384,7 @@ export class Tensor implements Owned, Disposable {
   }
   /** Elements as flat JS values (numbers, or booleans for bool tensors). */
   toFlat(): (number | boolean)[] {
+    checkJsValues("toFlat", this.numel);
     const a = this.toTypedArray();
     if (this.dtype === "bool") return Array.from(a as Uint8Array, (x) => x !== 0);
     if (a instanceof BigInt64Array) return Array.from(a, Number);
@@ -374,8 +392,12 @@ export class Tensor implements Owned, Disposable {
   }
   /** Nested JS arrays in the tensor's shape (a bare value for 0-d tensors). */
   toArray(): unknown {
-    const flat = this.toFlat();
     const shape = this.shape;
+    // Count the nested arrays too: [2**40, 0] holds no element but 2**40 arrays.
+    let arrays = 0;
+    for (let d = 0, n = 1; d < shape.length; n *= shape[d++]) arrays += n;
+    checkJsValues("toArray", this.numel + arrays);
+    const flat = this.toFlat();
     if (shape.length === 0) return flat[0];
     let i = 0;
     const build = (d: number): unknown[] => {
@@ -470,7 +492,21 @@ export class Tensor implements Owned, Disposable {
     return this.#grad;
   }
   set grad(g: Tensor | null) {
+    // PyTorch's checks on `.grad =` (libtorch's mutable_grad() has none).
+    if (g) {
+      if (g === this) throw new TorchError("can't assign a tensor as its own grad");
+      if (
+        g.dtype !== this.dtype || g.device !== this.device || g.shape.join() !== this.shape.join()
+      ) {
+        throw new TorchError(
+          `assigned grad (${g.dtype}, [${g.shape}], ${g.device}) does not match the tensor (${this.dtype}, [${this.shape}], ${this.device})`,
+        );
+      }
+    }
     if (lib.dt_tensor_set_grad(this.handle, g ? g.handle : 0) < 0) throw lastError("grad");
+    // Free the cached wrapper of the old grad now, not at the next `.grad` read
+    // (else zeroGrad() would hold every old gradient alive).
+    if (g !== this.#grad) this.#dropGrad();
   }
   /** Drops the gradient (PyTorch's `set_to_none=True`). */
   zeroGrad(): void {

@@ -11,6 +11,8 @@ little-endian element bytes}.
       loads `path` with safetensors.torch.load_file and safe_open and compares
       every tensor bit for bit and the metadata; answers {"mismatches": [str]}.
   {"op": "compare", "a", "b"}   both files with Python safetensors, bit for bit.
+  {"op": "batch", "requests": [request, ...]}  answers {"answers": [answer, ...]}
+      (one Python start-up for several requests).
   {"op": "read", "path"}        answers {"tensors": {name: desc}, "metadata"}.
   {"op": "torch_save", "path", "module_path"}  writes a nested dict of tensors
       and a torch.nn module's state_dict() (an OrderedDict) with torch.save;
@@ -141,8 +143,7 @@ def torch_save(req):
     }
 
 
-def main():
-    req = json.load(sys.stdin)
+def answer(req):
     op = req["op"]
     if op == "make":
         out = make(req)
@@ -155,9 +156,15 @@ def main():
         out = {"tensors": {k: describe(v) for k, v in tensors.items()}, "metadata": metadata}
     elif op == "torch_save":
         out = torch_save(req)
+    elif op == "batch":
+        out = {"answers": [answer(r) for r in req["requests"]]}
     else:
         raise ValueError(f"unknown op {op!r}")
-    json.dump(out, sys.stdout)
+    return out
+
+
+def main():
+    json.dump(answer(json.load(sys.stdin)), sys.stdout)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,80 @@
+/**
+ * Scene data: image decoding and augmentation, loaders, datasets and splits, attribute files,
+ * samplers, and the built-in synthetic aerial scenes.
+ *
+ * ```ts
+ * import { data } from "./mod.ts";
+ * const ds = await data.openSyntheticDataset();            // or data.openDatasetFolder(dir)
+ * const sampler = new data.EpisodicSampler(
+ *   ds.split.trainval.map((i) => ds.samples[i].label), { ways: 8, shots: 3, batchesPerEpoch: 300 });
+ * const loader = new data.ImageLoader(data.splitSamples(ds, "trainval"),
+ *   { transform: data.trainTransform(224) });
+ * for await (const batch of loader.batches(sampler.epoch())) {
+ *   using x = data.batchToTensor(batch);                    // [24, 3, 224, 224] float32
+ * }
+ * ```
+ * @module
+ */
+export { DataError, listSome } from "./errors.ts";
+export type { ProblemLog } from "./errors.ts";
+export { hashKeys, Rng } from "./rng.ts";
+export type { RngState } from "./rng.ts";
+export { decodeImage, encodePng, imageSize, rgbImage, writePng } from "./image.ts";
+export type { DecodeOptions, RgbImage } from "./image.ts";
+export { resize, shorterSideSize } from "./resize.ts";
+export type { ResampleFilter } from "./resize.ts";
+export {
+  CenterCrop,
+  Compose,
+  crop,
+  evalTransform,
+  flipHorizontal,
+  flipVertical,
+  RandomCrop,
+  RandomHorizontalFlip,
+  RandomResizedCrop,
+  randomResizedCropBox,
+  RandomVerticalFlip,
+  Resize,
+  roundHalfEven,
+  trainTransform,
+} from "./transforms.ts";
+export type { Size2, Transform } from "./transforms.ts";
+export { CLIP, IMAGENET, stackImages, UNIT, writeChw } from "./normalize.ts";
+export type { HostBatch, Normalization } from "./normalize.ts";
+export { batchToTensor, imagesToTensor, labelsToTensor } from "./tensor.ts";
+export { mapOrdered } from "./ordered.ts";
+export type { MapOrderedOptions } from "./ordered.ts";
+export { ImageLoader } from "./loader.ts";
+export type { LoadedBatch, LoaderOptions, Sample } from "./loader.ts";
+export { BatchSampler } from "./sampler.ts";
+export type { BatchPlan, SamplerState } from "./sampler.ts";
+export { EpisodicSampler } from "./episodic_sampler.ts";
+export type { EpisodicOptions } from "./episodic_sampler.ts";
+export { ShuffledBatchSampler } from "./shuffle_sampler.ts";
+export type { ShuffledOptions } from "./shuffle_sampler.ts";
+export { canonicalName, CLASS_ALIASES, matchClassNames } from "./class_names.ts";
+export type { MatchOptions } from "./class_names.ts";
+export { IMAGE_EXTENSIONS, scanImageFolder } from "./image_folder.ts";
+export type { ImageFolder, ScanOptions } from "./image_folder.ts";
+export { parseNpy, readNpy } from "./npy.ts";
+export type { NpyArray } from "./npy.ts";
+export {
+  alignAttributes,
+  attributeRow,
+  fromRows,
+  l2NormalizeRows,
+  parseAttributeCsv,
+  readAttributes,
+  scaleAttributes,
+} from "./attributes.ts";
+export type { AttributeMatrix, ReadAttributesOptions } from "./attributes.ts";
+export { groupProblems, readGroups, resolveGroups } from "./groups.ts";
+export type { AttributeGroups } from "./groups.ts";
+export { checkSplit, pickSplit, readSplitFile, resolveSplit } from "./splits.ts";
+export type { ResolvedSplit, ResolveSplitOptions, SplitDef, SplitFile } from "./splits.ts";
+export { findDatasetLayout, openDataset, openDatasetFolder, splitSamples } from "./dataset.ts";
+export type { DatasetLayout, OpenDatasetOptions, ZslDataset } from "./dataset.ts";
+export { inspectDataset } from "./inspect.ts";
+export type { InspectOptions, InspectReport, SplitCounts } from "./inspect.ts";
+export * from "./synthetic/index.ts";
