@@ -17,3 +17,5 @@ export { Tensor, TorchError } from "./src/tensor/index.ts";
 export type { Device, DType } from "./src/tensor/index.ts";
 export * as models from "./src/models/index.ts";
 export * as evaluation from "./src/eval/index.ts";
+export * as data from "./src/data/index.ts";
+export * as dsva from "./src/dsva/index.ts";

@@ -12,6 +12,10 @@ const SUITES: Record<string, Suite> = {
     describe: "tiny add and 512x512 matmul+relu+sum fwd+bwd, Deno vs Python torch",
     load: () => import("./ops.ts"),
   },
+  data: {
+    describe: "decode + augment images/s at 224x224 on AID, ImageLoader vs PyTorch DataLoader",
+    load: () => import("./data.ts"),
+  },
 };
 
 function usage(): string {

@@ -65,6 +65,8 @@ export async function buildShim(
         "-B",
         buildDir,
         `-DCMAKE_PREFIX_PATH=${torch.cmakePrefix}`,
+        // A build folder configured before keeps its cached Torch_DIR otherwise.
+        `-DTorch_DIR=${torch.cmakePrefix}/Torch`,
         "-DCMAKE_BUILD_TYPE=Release",
       ], log);
       await run("cmake", ["--build", buildDir, "-j", String(jobs)], log);

@@ -60,6 +60,7 @@ export const symbols = {
   dt_get_num_threads: { parameters: [], result: i32 },
   dt_autocast_set: { parameters: [i32, i32, i32], result: i32 },
   dt_autocast_is_enabled: { parameters: [i32], result: i32 },
+  dt_autocast_dtype: { parameters: [i32], result: i32 },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 export type Symbols = Deno.DynamicLibrary<typeof symbols>["symbols"];

@@ -165,7 +165,7 @@ else
   info "installed torch $torch_version"
 fi
 
-step "4/5 test oracles ($(printf '%s ' "${ORACLES[@]%%:*}"))"
+step "4/5 test oracles (${ORACLES[*]%%:*})"
 need=()
 for o in "${ORACLES[@]}"; do
   "$VPY" -c "import importlib.util as u, sys; sys.exit(u.find_spec('${o#*:}') is None)" \

@@ -96,6 +96,7 @@ void dt_set_num_threads(int32_t n);
 int32_t dt_get_num_threads(void);
 int32_t dt_autocast_set(int32_t device_type, int32_t enabled, int32_t dtype);
 int32_t dt_autocast_is_enabled(int32_t device_type);
+int32_t dt_autocast_dtype(int32_t device_type); /* c10::ScalarType code */
 
 #ifdef __cplusplus
 }

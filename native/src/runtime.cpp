@@ -109,4 +109,11 @@ int32_t dt_autocast_is_enabled(int32_t device_type) {
     return at::autocast::is_autocast_enabled(static_cast<at::DeviceType>(device_type)) ? 1 : 0;
   });
 }
+
+int32_t dt_autocast_dtype(int32_t device_type) {
+  return dt::guard<int32_t>(-1, [&] {
+    return static_cast<int32_t>(
+        at::autocast::get_autocast_dtype(static_cast<at::DeviceType>(device_type)));
+  });
+}
 }

@@ -5,6 +5,7 @@ import { IMAGENET, type Normalization, writeChw } from "./normalize.ts";
 import { Rng } from "./rng.ts";
 import type { BatchPlan } from "./sampler.ts";
 import type { Transform } from "./transforms.ts";
+import { type ChwImage, DecodePool } from "./worker_pool.ts";
 
 /** One image of a dataset: a file and its class. */
 export interface Sample {
@@ -40,8 +41,13 @@ export interface LoaderOptions {
   onError?: "throw" | "skip";
   /** Where skip warnings go (default `console.warn`). */
   warn?: (message: string) => void;
-  /** Decodes a file (default {@link decodeImage}); for tests and custom storage. */
+  /** Decodes a file (default {@link decodeImage}); for tests and custom storage. Runs on the
+   * main thread: not with `workers`. */
   decode?: (path: string) => Promise<RgbImage>;
+  /** Worker threads that decode, transform and normalise (default 0: decode on sharp's threads,
+   * transform on the main thread). Needs a built-in transform (one with a `spec`). The workers
+   * start with each `batches()` call and stop when it ends. Same pixels either way. */
+  workers?: number;
 }
 
 interface OpenBatch {
@@ -64,6 +70,7 @@ interface OpenBatch {
 export class ImageLoader {
   readonly samples: readonly Sample[];
   readonly #o: Required<Omit<LoaderOptions, "warn" | "decode">>;
+  #pool: DecodePool | null = null;
   readonly #warn: (m: string) => void;
   readonly #decode: (path: string) => Promise<RgbImage>;
   /** Images left out with `onError: "skip"`. */
@@ -80,7 +87,17 @@ export class ImageLoader {
       prefetch: Math.max(1, Math.floor(opts.prefetch ?? 2)),
       seed: opts.seed ?? 0,
       onError: opts.onError ?? "throw",
+      workers: Math.max(0, Math.floor(opts.workers ?? 0)),
     };
+    if (this.#o.workers > 0 && !opts.transform.spec) {
+      throw new RangeError(
+        `ImageLoader: workers need a built-in transform (Resize, crops, flips, Compose of them); ` +
+          `"${opts.transform.name}" has no spec: use workers: 0`,
+      );
+    }
+    if (this.#o.workers > 0 && opts.decode) {
+      throw new RangeError("ImageLoader: a custom decode runs on the main thread: use workers: 0");
+    }
     this.#warn = opts.warn ?? ((m) => console.warn(m));
     this.#decode = opts.decode ?? ((p) => decodeImage(p));
   }
@@ -140,7 +157,7 @@ export class ImageLoader {
         inFlight++;
         this.peak.inFlight = Math.max(this.peak.inFlight, inFlight);
         const { epoch, batch, indices } = b.plan;
-        this.loadOne(indices[slot], epoch, batch, slot)
+        this.#loadChw(indices[slot], epoch, batch, slot)
           .then((img) => this.#place(b, slot, img))
           .catch((e) => this.#fail(b, slot, e))
           .catch((e) => {
@@ -155,6 +172,7 @@ export class ImageLoader {
       }
     };
 
+    if (this.#o.workers > 0) this.#pool = new DecodePool(this.#o.workers);
     try {
       pump();
       while (open.length > 0) {
@@ -166,10 +184,32 @@ export class ImageLoader {
       }
     } finally {
       stopped = true;
+      this.#pool?.close();
+      this.#pool = null;
     }
   }
 
-  #place(b: OpenBatch, slot: number, img: RgbImage) {
+  /** One image as normalised CHW planes, in a worker or here. */
+  async #loadChw(index: number, epoch: number, batch: number, slot: number): Promise<ChwImage> {
+    if (this.#pool) {
+      const s = this.samples[index];
+      if (!s) {
+        throw new RangeError(`sample index ${index} is out of range (${this.samples.length})`);
+      }
+      return await this.#pool.run(
+        s.path,
+        [this.#o.seed, epoch, batch, slot],
+        this.#o.transform.spec!,
+        this.#o.normalization,
+      );
+    }
+    const img = await this.loadOne(index, epoch, batch, slot);
+    const data = new Float32Array(img.width * img.height * 3);
+    writeChw(img, data, 0, this.#o.normalization);
+    return { data, width: img.width, height: img.height };
+  }
+
+  #place(b: OpenBatch, slot: number, img: ChwImage) {
     const plane = img.width * img.height * 3;
     if (!b.size) {
       b.size = [img.height, img.width];
@@ -181,7 +221,7 @@ export class ImageLoader {
           `${b.size[1]}×${b.size[0]}: end the transform with a crop or a resize to a fixed size`,
       );
     }
-    writeChw(img, b.data!, slot * plane, this.#o.normalization);
+    b.data!.set(img.data, slot * plane);
     b.ok[slot] = true;
   }
 

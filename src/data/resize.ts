@@ -143,13 +143,20 @@ function vertical(src: Uint8Array, width: number, outH: number, c: Coeffs): Uint
   const out = new Uint8Array(width * outH * 3);
   const { ksize, bounds, kk } = c;
   const stride = width * 3;
+  // Row by row: each tap adds a whole contiguous source row into the accumulator.
+  const acc = new Int32Array(stride); // |sum| < 2^31: 255 × Σ|w| with Σ|w| ≈ 2^22
   for (let yy = 0; yy < outH; yy++) {
     const ymin = bounds[yy * 2], n = bounds[yy * 2 + 1], kb = yy * ksize;
+    acc.fill(HALF);
+    for (let y = 0; y < n; y++) {
+      const w = kk[kb + y], row = (y + ymin) * stride;
+      if (w === 0) continue;
+      for (let i = 0; i < stride; i++) acc[i] += src[row + i] * w;
+    }
     const rowOut = yy * stride;
     for (let i = 0; i < stride; i++) {
-      let ss = HALF;
-      for (let y = 0; y < n; y++) ss += src[(y + ymin) * stride + i] * kk[kb + y];
-      out[rowOut + i] = clip8(ss);
+      const v = acc[i] >> PRECISION_BITS;
+      out[rowOut + i] = v < 0 ? 0 : v > 255 ? 255 : v;
     }
   }
   return out;

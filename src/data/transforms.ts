@@ -9,6 +9,45 @@ export interface Transform {
   readonly name: string;
   /** Applies the step. May return `img` itself when it changes nothing. */
   apply(img: RgbImage, rng: Rng): RgbImage;
+  /** A plain-data description that {@link transformFromSpec} rebuilds, present on the built-in
+   * transforms: what lets a loader run them in worker threads. */
+  readonly spec?: TransformSpec;
+}
+
+/** Plain-data descriptions of the built-in transforms. */
+export type TransformSpec =
+  | { op: "resize"; size: Size2; filter: ResampleFilter }
+  | { op: "centerCrop"; size: Size2 }
+  | { op: "randomCrop"; size: Size2 }
+  | {
+    op: "randomResizedCrop";
+    size: Size2;
+    scale?: [number, number];
+    ratio?: [number, number];
+    filter?: ResampleFilter;
+  }
+  | { op: "hflip"; p: number }
+  | { op: "vflip"; p: number }
+  | { op: "compose"; steps: TransformSpec[] };
+
+/** Rebuilds a built-in transform from its {@link TransformSpec}. */
+export function transformFromSpec(s: TransformSpec): Transform {
+  switch (s.op) {
+    case "resize":
+      return Resize(s.size, s.filter);
+    case "centerCrop":
+      return CenterCrop(s.size);
+    case "randomCrop":
+      return RandomCrop(s.size);
+    case "randomResizedCrop":
+      return RandomResizedCrop(s.size, s);
+    case "hflip":
+      return RandomHorizontalFlip(s.p);
+    case "vflip":
+      return RandomVerticalFlip(s.p);
+    case "compose":
+      return Compose(...s.steps.map(transformFromSpec));
+  }
 }
 
 /** A size: one number for a square, or `[height, width]` as torchvision takes it. */
@@ -72,6 +111,7 @@ export function flipVertical(img: RgbImage): RgbImage {
 export function Resize(size: Size2, filter: ResampleFilter = "bilinear"): Transform {
   return {
     name: `resize(${size})`,
+    spec: { op: "resize", size, filter },
     apply(img) {
       const s = typeof size === "number"
         ? shorterSideSize(img.width, img.height, size)
@@ -89,6 +129,7 @@ export function CenterCrop(size: Size2): Transform {
   const [th, tw] = hw(size);
   return {
     name: `centerCrop(${size})`,
+    spec: { op: "centerCrop", size },
     apply(img) {
       if (img.width === tw && img.height === th) return img;
       const top = img.height >= th
@@ -108,6 +149,7 @@ export function RandomCrop(size: Size2): Transform {
   const [th, tw] = hw(size);
   return {
     name: `randomCrop(${size})`,
+    spec: { op: "randomCrop", size },
     apply(img, rng) {
       const padX = Math.max(0, tw - img.width), padY = Math.max(0, th - img.height);
       const h = img.height + 2 * padY, w = img.width + 2 * padX;
@@ -128,6 +170,7 @@ export function RandomResizedCrop(
   const [rmin, rmax] = opts.ratio ?? [3 / 4, 4 / 3];
   return {
     name: `randomResizedCrop(${size})`,
+    spec: { op: "randomResizedCrop", size, ...opts },
     apply(img, rng) {
       const { top, left, height, width } = randomResizedCropBox(
         img.width,
@@ -180,6 +223,7 @@ export function randomResizedCropBox(
 export function RandomHorizontalFlip(p = 0.5): Transform {
   return {
     name: `randomHorizontalFlip(${p})`,
+    spec: { op: "hflip", p },
     apply: (img, rng) => (rng.float() < p ? flipHorizontal(img) : img),
   };
 }
@@ -188,14 +232,17 @@ export function RandomHorizontalFlip(p = 0.5): Transform {
 export function RandomVerticalFlip(p = 0.5): Transform {
   return {
     name: `randomVerticalFlip(${p})`,
+    spec: { op: "vflip", p },
     apply: (img, rng) => (rng.float() < p ? flipVertical(img) : img),
   };
 }
 
-/** Runs transforms in order as one. */
+/** Runs transforms in order as one (with a spec when every step has one). */
 export function Compose(...steps: Transform[]): Transform {
+  const specs = steps.map((s) => s.spec);
   return {
     name: steps.map((s) => s.name).join(" → ") || "identity",
+    spec: specs.every((s) => s !== undefined) ? { op: "compose", steps: specs } : undefined,
     apply(img, rng) {
       for (const s of steps) img = s.apply(img, rng);
       return img;

@@ -138,6 +138,6 @@ export function selectGamma(
     gamma,
     rule,
     interval: [lo, hi],
-    retained: 1 - (j === 0 ? 0 : flippedAfter[j - 1]) / n,
+    retained: (n - (j === 0 ? 0 : flippedAfter[j - 1])) / n,
   };
 }

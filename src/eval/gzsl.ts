@@ -27,6 +27,10 @@ export interface GzslOptions {
   /** Calibrated-stacking γ, subtracted from every seen-class score before the argmax (default 0).
    * DSVA subtracts it from softmax probabilities (γ = 1e-4 … 1.4e-4 in its scripts). */
   gamma?: number;
+  /** Arithmetic of `score − γ`: `"float64"` (default) or `"float32"`, i.e. `fround(score −
+   * fround(γ))` as the official code computes it on float32 probabilities in numpy (the two can
+   * only differ where two scores come within a float32 ulp of each other after the shift). */
+  precision?: "float64" | "float32";
   /** Listed classes without test images: see {@link EmptyClassPolicy}. */
   onEmptyClass?: EmptyClassPolicy;
   /** Class names indexed by class id, copied into the per-class reports. */
@@ -72,7 +76,7 @@ export function gzslAccuracy(
   checkLabelsInColumns(y, s.cols);
   const gamma = opts.gamma ?? 0;
   const all = new Int32Array(s.cols).map((_, i) => i);
-  const predictions = predictAmong(s, all, gamma, flag);
+  const predictions = predictAmong(s, all, gamma, flag, opts.precision === "float32");
   const common = { onEmptyClass: opts.onEmptyClass, names: opts.names };
   const rs = perClassCore(predictions, y, seen, { ...common, classesArg: "seen" });
   const ru = perClassCore(predictions, y, unseen, { ...common, classesArg: "unseen" });

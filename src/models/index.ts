@@ -5,3 +5,41 @@ export { VIT_PRESETS, vitConfig, vitConfigFromHf } from "./vit_config.ts";
 export type { ViTConfig, ViTPreset } from "./vit_config.ts";
 export { CLIPVisionModel, readHfFolder, vitFromTimm } from "./pretrained.ts";
 export { hfClipVision, timmVit } from "./weight_maps.ts";
+export {
+  Darknet,
+  type DarknetOptions,
+  GlobalAvgPool2d,
+  KerasActivation,
+  KerasConv2d,
+  KerasMaxPool2d,
+  type KerasPadding,
+  tfSamePadding,
+} from "./darknet.ts";
+export {
+  CLIP_TEXT_B32,
+  type CLIPTextCallOptions,
+  type CLIPTextConfig,
+  clipTextConfigFromHf,
+  CLIPTextEmbeddings,
+  CLIPTextEncoderLayer,
+  CLIPTextMlp,
+  type CLIPTextOutput,
+  CLIPTextTransformer,
+} from "./clip_text.ts";
+export {
+  type CLIPConfig,
+  clipConfigFromHf,
+  type CLIPInputs,
+  CLIPModel,
+  type CLIPOutput,
+  type EncodeOptions,
+  hfClipWeights,
+  l2Normalize,
+} from "./clip.ts";
+export {
+  CLIPTokenizer,
+  clipTokenizerJson,
+  type CLIPTokenizerOptions,
+  type TokenizedBatch,
+  type TokenizeOptions,
+} from "./tokenizer.ts";

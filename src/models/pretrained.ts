@@ -15,16 +15,16 @@ const exists = async (p: string) => {
 };
 
 /** Every tensor of a Hugging Face model folder (`model.safetensors`, else
- * `pytorch_model.bin`) and its parsed `config.json`. */
+ * `pytorch_model.bin`), its parsed `config.json`, and the weight file read. */
 export async function readHfFolder(
   dir: string,
-): Promise<{ config: Record<string, unknown>; state: Map<string, Tensor> }> {
+): Promise<{ config: Record<string, unknown>; state: Map<string, Tensor>; file: string }> {
   const configPath = `${dir}/config.json`;
   if (!(await exists(configPath))) throw new Error(`${dir}: no config.json (not a model folder)`);
   const config = JSON.parse(await Deno.readTextFile(configPath));
   const st = `${dir}/model.safetensors`, bin = `${dir}/pytorch_model.bin`;
-  if (await exists(st)) return { config, state: await loadSafetensors(st) };
-  if (await exists(bin)) return { config, state: await loadTorchBin(bin) };
+  if (await exists(st)) return { config, state: await loadSafetensors(st), file: st };
+  if (await exists(bin)) return { config, state: await loadTorchBin(bin), file: bin };
   throw new Error(`${dir}: neither model.safetensors nor pytorch_model.bin found`);
 }
 

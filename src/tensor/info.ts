@@ -73,12 +73,13 @@ export function setNumThreads(n: number): void {
 export function autocast<T>(device: "cuda" | "cpu", fn: () => T, dtype: DType = "bfloat16"): T {
   const type = device === "cpu" ? DEVICE_TYPE.cpu : parseDevice(device).type;
   const was = lib.dt_autocast_is_enabled(type) === 1;
+  const wasDtype = lib.dt_autocast_dtype(type); // restored too, so nesting works
   if (lib.dt_autocast_set(type, 1, DTYPE_CODE[assertDType(dtype)]) < 0) {
     throw lastError("autocast");
   }
   try {
     return fn();
   } finally {
-    lib.dt_autocast_set(type, was ? 1 : 0, -1);
+    lib.dt_autocast_set(type, was ? 1 : 0, wasDtype);
   }
 }

@@ -31,8 +31,8 @@ def per_class_mean(labels, pred, classes, skip):
     return sum(acc) / len(acc)
 
 
-def gzsl_at(scores, labels, seen, unseen, gamma, skip):
-    out = scores.copy()
+def gzsl_at(scores, labels, seen, unseen, gamma, skip, dtype=np.float64):
+    out = scores.astype(dtype)  # float32: numpy float32 minus a Python float stays float32
     out[:, seen] = out[:, seen] - gamma
     pred = np.argmax(out, axis=1)
     s = per_class_mean(labels, pred, seen, skip)
@@ -60,6 +60,10 @@ def run(case):
     for g in case["gammas"]:
         s, u, h, pred = gzsl_at(scores, labels, seen, unseen, g, skip)
         res["gzsl"].append({"S": s, "U": u, "H": h, "pred": pred.tolist()})
+    res["gzsl32"] = []
+    for g in case["gammas"]:
+        s, u, h, pred = gzsl_at(scores, labels, seen, unseen, g, skip, np.float32)
+        res["gzsl32"].append({"S": s, "U": u, "H": h, "pred": pred.tolist()})
 
     d = scores[:, seen].max(axis=1) - scores[:, unseen].max(axis=1)
     crit = np.unique(d)

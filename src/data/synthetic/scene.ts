@@ -160,7 +160,7 @@ export function renderScene(
   // 3. Water: a shore on one side (beach, harbor) or a lake.
   if (has("water")) {
     if (has("sand") || has("pavement")) {
-      paintShore(cv, rng, has("sand"), has("pier"), has("boats"), blocked, notes);
+      paintShore(cv, rng, has("sand"), has("pier"), has("boats"), has("large"), blocked, notes);
     } else paintLake(cv, rng, seed, blocked);
   }
 
@@ -182,7 +182,7 @@ export function renderScene(
     if (has("intersection")) paintCrosswalks(cv, lines);
     if (river) { for (const l of lines) paintBridgeShadow(cv, l); }
     notes.roads = lines.length;
-    if (has("cars") && !has("pavement")) {
+    if (has("cars")) {
       const k = rng.intIn(4, 10);
       for (let i = 0; i < k; i++) {
         const l = rng.pick(lines);
@@ -197,7 +197,7 @@ export function renderScene(
   }
 
   // 7. Parking lots.
-  if (has("cars") && has("pavement")) paintParking(cv, rng, blocked, notes);
+  if (has("cars") && !has("road")) paintParking(cv, rng, blocked, notes);
 
   // 8. Large structure and buildings.
   if (has("large")) paintLargeBuilding(cv, rng, railLine, freeBy, blocked, notes);
@@ -345,12 +345,14 @@ function paintShore(
   sandy: boolean,
   piers: boolean,
   boats: boolean,
+  roomy: boolean,
   blocked: ((x: number, y: number, m: number) => boolean)[],
   notes: SceneNotes,
 ) {
   const a = rng.pick([0, Math.PI / 2, Math.PI, -Math.PI / 2]) + rng.uniform(-0.3, 0.3);
   const nx = Math.cos(a), ny = Math.sin(a); // points into the water
-  const level = rng.uniform(-0.15, 0.05); // shoreline offset from the centre
+  // Shoreline offset from the centre, into the water; `roomy` leaves land for a large building.
+  const level = roomy ? rng.uniform(0.08, 0.16) : rng.uniform(-0.15, 0.05);
   const seed = rng.uint32() | 0;
   const wav = sandy ? 0.05 : 0;
   // The shoreline wobble depends on the position along the shore only: tabulate it.

@@ -96,23 +96,23 @@ export const SCENE_CLASSES: readonly SceneClass[] = [
   {
     name: "sparse_residential",
     phrase: "a sparse residential area",
-    attributes: ["buildings", "sparse", "grass", "trees", "road"],
+    attributes: ["buildings", "sparse", "grass", "trees", "road", "cars"],
   },
   {
     name: "dense_residential",
     phrase: "a dense residential area",
-    attributes: ["buildings", "dense", "road", "intersection", "rows", "pavement"],
+    attributes: ["buildings", "dense", "road", "intersection", "rows", "pavement", "cars"],
   },
   { name: "parking", phrase: "a parking lot", attributes: ["pavement", "cars", "rows"] },
   {
     name: "storage_tanks",
     phrase: "storage tanks",
-    attributes: ["round_structures", "pavement", "road"],
+    attributes: ["round_structures", "pavement", "road", "intersection"],
   },
   {
     name: "harbor",
     phrase: "a harbor",
-    attributes: ["water", "boats", "pier", "pavement", "rows"],
+    attributes: ["water", "boats", "pier", "pavement", "rows", "large"],
   },
   {
     name: "railway",

@@ -1,0 +1,121 @@
+/** `deno task bench data`: decode + augment throughput at 224×224 on AID, Deno's ImageLoader
+ * against a PyTorch DataLoader with Pillow (bench/data_baseline.py) with the same number of
+ * workers, in the same run.
+ *
+ * Pipeline on both sides: decode JPEG → Resize(256) bilinear → RandomCrop(224) →
+ * RandomHorizontalFlip → normalise (ImageNet) → NCHW float32 batches of 32. Deno runs its
+ * default (sharp decodes on its threads, transforms on the main thread) and with `--workers`
+ * worker threads; Python with `--workers` worker processes. Each side's rate is the steady
+ * state after its first batch (start-up reported apart); rounds alternate which side goes
+ * first and the median is reported. The last line is one JSON object with the figures.
+ *
+ * Options: --images N (1024), --workers N (2), --rounds N (3), --aid DIR
+ * (default ../shared/data/aid). Env: DSVA_TORCH_PYTHON (default .venv/bin/python). */
+import { data } from "../mod.ts";
+
+const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+const PYTHON = Deno.env.get("DSVA_TORCH_PYTHON") ?? `${ROOT}/.venv/bin/python`;
+
+interface Rate {
+  imagesPerSec: number;
+  firstBatchMs: number;
+}
+
+function options(args: string[]) {
+  const o = { images: 1024, workers: 2, rounds: 3, aid: `${ROOT}/../shared/data/aid` };
+  for (let i = 0; i < args.length; i++) {
+    const [flag, inline] = args[i].split("=", 2);
+    const value = inline ?? args[++i];
+    if (flag === "--aid") o.aid = value;
+    else if (flag === "--images") o.images = Number(value);
+    else if (flag === "--workers") o.workers = Number(value);
+    else if (flag === "--rounds") o.rounds = Number(value);
+    else throw new Error(`bench data: unknown option ${flag}`);
+  }
+  return o;
+}
+
+async function deno(samples: data.Sample[], workers: number): Promise<Rate> {
+  const loader = new data.ImageLoader(samples, {
+    transform: data.trainTransform(224, 256),
+    workers,
+    concurrency: workers > 0 ? 4 * workers : undefined,
+  });
+  const sampler = new data.ShuffledBatchSampler(samples.length, { batchSize: 32, seed: 0 });
+  const t0 = performance.now();
+  let n = 0, first = 0, t1 = 0;
+  for await (const b of loader.batches(sampler.epoch())) {
+    if (n === 0) [t1, first] = [performance.now(), b.shape[0]];
+    n += b.shape[0];
+  }
+  return { imagesPerSec: (n - first) / ((performance.now() - t1) / 1000), firstBatchMs: t1 - t0 };
+}
+
+async function python(paths: string[], workers: number): Promise<Rate> {
+  const child = new Deno.Command(PYTHON, {
+    args: [`${ROOT}/bench/data_baseline.py`],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const w = child.stdin.getWriter();
+  await w.write(
+    new TextEncoder().encode(JSON.stringify({ paths, workers, batch: 32, resize: 256, crop: 224 })),
+  );
+  await w.close();
+  const out = await child.output();
+  if (!out.success) {
+    throw new Error(`data_baseline.py failed:\n${new TextDecoder().decode(out.stderr)}`);
+  }
+  return JSON.parse(new TextDecoder().decode(out.stdout));
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** Runs the suite. */
+export async function run(args: string[]): Promise<void> {
+  const o = options(args);
+  const ds = await data.openDatasetFolder(o.aid, { split: "25_5" });
+  const samples = data.splitSamples(ds, "trainval").slice(0, o.images);
+  const paths = samples.map((s) => s.path);
+  console.log(
+    `AID trainval, ${samples.length} images (150×150 JPEG) → 224×224 batches of 32; ` +
+      `${navigator.hardwareConcurrency} CPUs; ${o.workers} workers`,
+  );
+  const sides: Record<string, Rate[]> = { deno: [], denoWorkers: [], python: [] };
+  for (let r = 0; r < o.rounds; r++) {
+    const order = r % 2 === 0
+      ? ["deno", "denoWorkers", "python"]
+      : ["python", "denoWorkers", "deno"];
+    for (const side of order) {
+      const rate = side === "python"
+        ? await python(paths, o.workers)
+        : await deno(samples, side === "deno" ? 0 : o.workers);
+      sides[side].push(rate);
+      console.log(
+        `  round ${r + 1} ${side.padEnd(11)} ${
+          rate.imagesPerSec.toFixed(0).padStart(6)
+        } images/s ` +
+          `(first batch ${rate.firstBatchMs.toFixed(0)} ms)`,
+      );
+    }
+  }
+  const m = Object.fromEntries(
+    Object.entries(sides).map(([k, v]) => [k, median(v.map((x) => x.imagesPerSec))]),
+  );
+  const best = Math.max(m.deno, m.denoWorkers);
+  console.log(
+    `median images/s: deno ${m.deno.toFixed(0)} (default), deno ${m.denoWorkers.toFixed(0)} ` +
+      `(${o.workers} worker threads), python ${m.python.toFixed(0)} (${o.workers} workers); ` +
+      `ratio ${(best / m.python).toFixed(2)}`,
+  );
+  console.log(JSON.stringify({
+    images: samples.length,
+    workers: o.workers,
+    cpus: navigator.hardwareConcurrency,
+    denoImagesPerSec: Math.round(m.deno),
+    denoWorkersImagesPerSec: Math.round(m.denoWorkers),
+    pythonImagesPerSec: Math.round(m.python),
+    ratio: Number((best / m.python).toFixed(3)),
+  }));
+}

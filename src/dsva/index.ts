@@ -1,0 +1,87 @@
+/** The `dsva` namespace: the DSVA model (VAM, global ALE branch, Attention Concentration), its
+ * losses and its training recipes (reference/dsva.md). */
+export { DSVA } from "./model.ts";
+export type {
+  DsvaAcRound,
+  DsvaConfig,
+  DsvaForwardOptions,
+  DsvaOutput,
+  DsvaParameterSet,
+} from "./model.ts";
+export { backboneDim, FeatureMapBackbone, tokenGrid, tokensFromFeatureMap } from "./backbone.ts";
+export type { BackboneOutput, DsvaBackbone, FeatureMapModule } from "./backbone.ts";
+export { resolveAttributeGroups } from "./groups.ts";
+export type { AttributeGroupsLike, ResolvedGroups } from "./groups.ts";
+export {
+  classScores,
+  initPrototypes,
+  PROTOTYPE_INIT_SCALE,
+  visualAttributeMapping,
+} from "./vam.ts";
+export type { VamOutput } from "./vam.ts";
+export { aleAttributes, createAleHead } from "./ale.ts";
+export type { TokenPool } from "./ale.ts";
+export {
+  acFusedMap,
+  acRound,
+  cropAndResize,
+  OFFICIAL_AC,
+  resolveAcOptions,
+} from "./attention_concentration.ts";
+export type { AcOptions, AcRound, ResolvedAcOptions } from "./attention_concentration.ts";
+export {
+  acBox,
+  acBoxes,
+  acMask,
+  acThreshold,
+  boxFromMask,
+  labelComponents,
+  largestComponent,
+} from "./ac_box.ts";
+export type {
+  AcBoxOptions,
+  AcBoxResult,
+  AcPrecision,
+  Box,
+  Components,
+  HostMaps,
+} from "./ac_box.ts";
+export {
+  CLEAN_LOSS,
+  compactnessLoss,
+  compatibilityCrossEntropy,
+  dsvaLoss,
+  groupLasso,
+  lossValues,
+  OFFICIAL_GZSL_50_20_WEIGHTS,
+  OFFICIAL_LOSS,
+  OFFICIAL_LOSS_WEIGHTS,
+} from "./losses.ts";
+export type {
+  DsvaLossConfig,
+  DsvaLossModel,
+  DsvaLossOutputs,
+  DsvaLossResult,
+  DsvaLossTerm,
+  DsvaLossWeights,
+} from "./losses.ts";
+export {
+  CLEAN_RECIPE,
+  groupLearningRates,
+  lrFactor,
+  OFFICIAL_RECIPE,
+  OFFICIAL_SCRIPTS,
+  recipeLoss,
+  recipePhase,
+  RECIPES,
+  recipeUsesAc,
+  scaleRecipe,
+} from "./recipes.ts";
+export type {
+  DsvaRecipe,
+  LrScheduleSpec,
+  OfficialScript,
+  ParamGroupSpec,
+  RecipePhase,
+} from "./recipes.ts";
+export { officialStateDict } from "./official_weights.ts";

@@ -1,0 +1,224 @@
+/** The whole CLIP model (Hugging Face `CLIPModel`): vision and text towers, their
+ * projections into the joint space, and the learned logit scale. Parameter names
+ * equal the Hugging Face checkpoint keys (`vision_model.*`, `text_model.*`,
+ * `visual_projection.weight`, `text_projection.weight`, `logit_scale`), so a
+ * checkpoint loads with `strict` and `stateDict()` saves one. */
+import { full, noGrad, scope, type Tensor } from "../tensor/index.ts";
+import type { Device } from "../tensor/index.ts";
+import { Linear, Module, StateDictError } from "../nn/index.ts";
+import type { FactoryOptions } from "../nn/module.ts";
+import { VisionTransformer } from "./vit.ts";
+import { type ViTConfig, vitConfigFromHf } from "./vit_config.ts";
+import { type CLIPTextConfig, clipTextConfigFromHf, CLIPTextTransformer } from "./clip_text.ts";
+import { readHfFolder } from "./pretrained.ts";
+
+/** Shape of a whole CLIP model. */
+export interface CLIPConfig {
+  /** The image tower (style "clip"). */
+  vision: ViTConfig;
+  /** The text tower. */
+  text: CLIPTextConfig;
+  /** Width of the joint embedding space. */
+  projectionDim: number;
+  /** Initial value of `logit_scale` (log of the inverse temperature): ln(1/0.07). */
+  logitScaleInit: number;
+}
+
+/** A Hugging Face CLIPConfig `config.json` (with `vision_config` and `text_config`)
+ * as a CLIPConfig. A config without `text_config` (a CLIPVisionModel's) is an
+ * error; `where` names the file in messages. */
+export function clipConfigFromHf(json: Record<string, unknown>, where = "config.json"): CLIPConfig {
+  if (typeof json.text_config !== "object" || json.text_config === null) {
+    const type = typeof json.model_type === "string" ? ` (model_type "${json.model_type}")` : "";
+    throw new TypeError(
+      `${where}: no "text_config"${type}: this is not a full CLIP model, it has no text tower. ` +
+        `Use a CLIPModel checkpoint, or models.CLIPVisionModel.fromPretrained for images only`,
+    );
+  }
+  const num = (k: string, dflt: number): number => {
+    const x = json[k] ?? dflt;
+    if (typeof x !== "number" || !Number.isFinite(x)) {
+      throw new TypeError(`${where}: "${k}" must be a number, got ${JSON.stringify(x)}`);
+    }
+    return x;
+  };
+  return {
+    vision: vitConfigFromHf(json),
+    text: clipTextConfigFromHf(json, where),
+    projectionDim: num("projection_dim", 512),
+    logitScaleInit: num("logit_scale_init_value", 2.6592),
+  };
+}
+
+/** `x / ‖x‖₂` over the last dimension, computed as transformers does
+ * (`x / sum(x²)^0.5`). */
+export function l2Normalize(x: Tensor): Tensor {
+  return scope(() => x.div(x.pow(2).sum(-1, { keepdim: true }).pow(0.5)));
+}
+
+/** Options of `encodeImage` / `encodeText`. */
+export interface EncodeOptions {
+  /** Divide each embedding by its L2 norm (false: the raw projected features, as
+   * transformers' get_image_features / get_text_features and OpenAI's encode_*). */
+  normalize?: boolean;
+}
+
+/** Inputs of `CLIPModel.forward`; `{ pixels, ...tokenizer.encode(texts) }` fits. */
+export interface CLIPInputs {
+  /** [B, 3, H, W], normalized as the model expects. */
+  pixels: Tensor;
+  /** [N, L] int64 token ids. */
+  inputIds: Tensor;
+  /** [N, L] 1 for tokens, 0 for padding (optional). */
+  attentionMask?: Tensor | null;
+}
+
+/** What `CLIPModel.forward` returns (as transformers' CLIPOutput). */
+export interface CLIPOutput {
+  /** [B, P], L2-normalized. */
+  imageEmbeds: Tensor;
+  /** [N, P], L2-normalized. */
+  textEmbeds: Tensor;
+  /** [B, N]: exp(logit_scale) · cosine similarity. */
+  logitsPerImage: Tensor;
+  /** [N, B]: the transpose of `logitsPerImage`. */
+  logitsPerText: Tensor;
+}
+
+/** Hugging Face `CLIPModel` (see the module doc for the parameter names). */
+export class CLIPModel extends Module {
+  readonly textModel: CLIPTextTransformer;
+  readonly visionModel: VisionTransformer;
+  /** [P, vision width], no bias. */
+  readonly visualProjection: Linear;
+  /** [P, text width], no bias. */
+  readonly textProjection: Linear;
+  /** 0-d: log of the inverse softmax temperature. */
+  readonly logitScale: Tensor;
+
+  /** A randomly initialized CLIP of `config` (towers with PyTorch's layer init). */
+  constructor(readonly config: CLIPConfig, f: FactoryOptions = {}) {
+    super();
+    if (config.vision.style !== "clip") {
+      throw new TypeError(`CLIPModel: the vision config must have style "clip"`);
+    }
+    const p = config.projectionDim;
+    // Registration order of transformers' CLIPModel.
+    this.textModel = this.registerModule("text_model", new CLIPTextTransformer(config.text, f));
+    this.visionModel = this.registerModule(
+      "vision_model",
+      new VisionTransformer(config.vision, f),
+    );
+    this.visualProjection = this.registerModule(
+      "visual_projection",
+      new Linear(config.vision.hiddenSize, p, { bias: false, ...f }),
+    );
+    this.textProjection = this.registerModule(
+      "text_projection",
+      new Linear(config.text.hiddenSize, p, { bias: false, ...f }),
+    );
+    this.logitScale = this.registerParameter(
+      "logit_scale",
+      full([], config.logitScaleInit, { dtype: f.dtype, device: f.device }),
+    );
+  }
+
+  /** Loads a Hugging Face CLIPModel folder (`config.json` + `model.safetensors` or
+   * `pytorch_model.bin`) with `strict` names and shapes, then moves it to `device`.
+   * A folder without a text tower (a CLIPVisionModel, or weights without
+   * `text_model.*`) is an error naming the file. */
+  static async fromPretrained(dir: string, opts: { device?: Device } = {}): Promise<CLIPModel> {
+    const { config: json, state, file } = await readHfFolder(dir);
+    let model: CLIPModel | null = null;
+    try {
+      const config = clipConfigFromHf(json, `${dir}/config.json`);
+      const weights = hfClipWeights(state, file);
+      model = new CLIPModel(config);
+      const m = model;
+      try {
+        noGrad(() => m.loadStateDict(weights, { strict: true }));
+      } catch (e) {
+        if (e instanceof StateDictError) e.message = `${file}: ${e.message}`;
+        throw e;
+      }
+      if (opts.device) model.to(opts.device);
+      return model.eval();
+    } catch (e) {
+      model?.dispose();
+      throw e;
+    } finally {
+      for (const t of state.values()) t.dispose();
+    }
+  }
+
+  /** Images [B, 3, H, W] → projected features [B, P] (normalized with `normalize`). */
+  encodeImage(pixels: Tensor, opts: EncodeOptions = {}): Tensor {
+    return scope(() => {
+      const f = this.visualProjection.forward(this.visionModel.forward(pixels).pooledOutput);
+      return opts.normalize ? l2Normalize(f) : f;
+    });
+  }
+
+  /** Token ids [N, L] (and optional padding mask) → projected features [N, P]
+   * (normalized with `normalize`). */
+  encodeText(
+    inputIds: Tensor,
+    opts: EncodeOptions & { attentionMask?: Tensor | null } = {},
+  ): Tensor {
+    return scope(() => {
+      const out = this.textModel.forward(inputIds, { attentionMask: opts.attentionMask });
+      const f = this.textProjection.forward(out.pooledOutput);
+      return opts.normalize ? l2Normalize(f) : f;
+    });
+  }
+
+  /** Both towers, normalized embeddings and the scaled cosine-similarity logits. */
+  forward(inputs: CLIPInputs): CLIPOutput {
+    return scope(() => {
+      const imageEmbeds = this.encodeImage(inputs.pixels, { normalize: true });
+      const textEmbeds = this.encodeText(inputs.inputIds, {
+        attentionMask: inputs.attentionMask,
+        normalize: true,
+      });
+      const logitsPerText = textEmbeds.matmul(imageEmbeds.transpose(0, 1)).mul(
+        this.logitScale.exp(),
+      );
+      return {
+        imageEmbeds,
+        textEmbeds,
+        logitsPerImage: logitsPerText.transpose(0, 1),
+        logitsPerText,
+      };
+    });
+  }
+}
+
+/** The tensors of a Hugging Face CLIPModel state dict that CLIPModel loads (every
+ * key but the `position_ids` buffers older transformers saved). A state without
+ * `text_model.*` (or without `vision_model.*`) is an error naming `file` and
+ * showing some of its keys. The tensors are the input's (not copies). */
+export function hfClipWeights(
+  state: ReadonlyMap<string, Tensor>,
+  file = "checkpoint",
+): Map<string, Tensor> {
+  const out = new Map<string, Tensor>();
+  for (const [k, v] of state) if (!k.endsWith(".position_ids")) out.set(k, v);
+  const keys = [...out.keys()];
+  const sample = () => {
+    const shown = keys.slice(0, 4).map((k) => `"${k}"`).join(", ");
+    return keys.length === 0
+      ? "it holds no tensors"
+      : `its keys look like ${shown}${keys.length > 4 ? `, ... (${keys.length} in all)` : ""}`;
+  };
+  for (const [prefix, what] of [["text_model.", "text"], ["vision_model.", "vision"]]) {
+    if (!keys.some((k) => k.startsWith(prefix))) {
+      const hint = what === "text"
+        ? "A vision-only checkpoint (CLIPVisionModel) loads with models.CLIPVisionModel.fromPretrained."
+        : "A text-only checkpoint cannot serve as a whole CLIP model.";
+      throw new TypeError(
+        `${file}: no CLIP ${what} tower: no "${prefix}*" weights found (${sample()}). ${hint}`,
+      );
+    }
+  }
+  return out;
+}
