@@ -201,7 +201,7 @@ def run(case):
     out = forward(sd, inp["pixels"], inp["att"], case)
     terms = losses(sd, out, inp["att"], inp["labels"], case)
     terms["total"].backward()
-    save = {k: v.detach().contiguous() for k, v in out.items()}
+    save = {k: v.detach().clone().contiguous() for k, v in out.items()}
     save.update({f"loss.{k}": v.detach().reshape(()) for k, v in terms.items()})
     for name in case["grads"]:
         save[f"grad.{name}"] = sd[name].grad.contiguous()
