@@ -11,7 +11,11 @@
  *
  * Options: --images N (1024), --workers N (2), --rounds N (3), --aid DIR
  * (default ../shared/data/aid). Env: DSVA_TORCH_PYTHON (default .venv/bin/python). */
-import { data } from "../mod.ts";
+// The data modules one by one (not mod.ts): this suite needs no libtorch.
+import { openDatasetFolder, splitSamples } from "../src/data/dataset.ts";
+import { ImageLoader, type Sample } from "../src/data/loader.ts";
+import { ShuffledBatchSampler } from "../src/data/shuffle_sampler.ts";
+import { trainTransform } from "../src/data/transforms.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const PYTHON = Deno.env.get("DSVA_TORCH_PYTHON") ?? `${ROOT}/.venv/bin/python`;
@@ -35,13 +39,13 @@ function options(args: string[]) {
   return o;
 }
 
-async function deno(samples: data.Sample[], workers: number): Promise<Rate> {
-  const loader = new data.ImageLoader(samples, {
-    transform: data.trainTransform(224, 256),
+async function deno(samples: Sample[], workers: number): Promise<Rate> {
+  const loader = new ImageLoader(samples, {
+    transform: trainTransform(224, 256),
     workers,
     concurrency: workers > 0 ? 4 * workers : undefined,
   });
-  const sampler = new data.ShuffledBatchSampler(samples.length, { batchSize: 32, seed: 0 });
+  const sampler = new ShuffledBatchSampler(samples.length, { batchSize: 32, seed: 0 });
   const t0 = performance.now();
   let n = 0, first = 0, t1 = 0;
   for await (const b of loader.batches(sampler.epoch())) {
@@ -75,8 +79,8 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 /** Runs the suite. */
 export async function run(args: string[]): Promise<void> {
   const o = options(args);
-  const ds = await data.openDatasetFolder(o.aid, { split: "25_5" });
-  const samples = data.splitSamples(ds, "trainval").slice(0, o.images);
+  const ds = await openDatasetFolder(o.aid, { split: "25_5" });
+  const samples = splitSamples(ds, "trainval").slice(0, o.images);
   const paths = samples.map((s) => s.path);
   console.log(
     `AID trainval, ${samples.length} images (150×150 JPEG) → 224×224 batches of 32; ` +

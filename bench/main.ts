@@ -16,6 +16,10 @@ const SUITES: Record<string, Suite> = {
     describe: "decode + augment images/s at 224x224 on AID, ImageLoader vs PyTorch DataLoader",
     load: () => import("./data.ts"),
   },
+  vit: {
+    describe: "ViT-B/32 fwd+bwd images/s, batch 8 at 224x224, Deno vs transformers CLIPVisionModel",
+    load: () => import("./vit.ts"),
+  },
 };
 
 function usage(): string {

@@ -2,7 +2,7 @@
  * `deno task data <command>`: look at datasets.
  *
  *   inspect [DIR] [--images DIR --attributes FILE --splits FILE] [--split NAME] [--groups FILE]
- *           [--decode] [--synthetic]
+ *           [--attribute-classes FILE] [--decode] [--synthetic]
  *       Checks an image folder, an attribute file, attribute groups and a split file against
  *       each other; prints classes, attributes, images per split and every problem found. DIR is
  *       a dataset folder (images/, attributes, splits.json) or an image folder. With no dataset
@@ -15,18 +15,15 @@
  *       Writes a contact sheet of the synthetic dataset (default docs/synthetic_contact_sheet.png).
  */
 import { parseArgs } from "node:util";
-import {
-  contactSheet,
-  DataError,
-  decodeImage,
-  ensureSyntheticDataset,
-  findDatasetLayout,
-  inspectDataset,
-  type InspectOptions,
-  type InspectReport,
-  SCENE_CLASSES,
-  SYNTHETIC_SPLIT,
-} from "../src/data/index.ts";
+// The data modules one by one, not src/data/index.ts: that one also brings the tensor
+// conversions, which load libtorch, and looking at a dataset does not need it.
+import { findDatasetLayout } from "../src/data/dataset.ts";
+import { DataError } from "../src/data/errors.ts";
+import { decodeImage } from "../src/data/image.ts";
+import { inspectDataset, type InspectOptions, type InspectReport } from "../src/data/inspect.ts";
+import { contactSheet } from "../src/data/synthetic/contact_sheet.ts";
+import { ensureSyntheticDataset, SYNTHETIC_SPLIT } from "../src/data/synthetic/generate.ts";
+import { SCENE_CLASSES } from "../src/data/synthetic/vocabulary.ts";
 
 const USAGE =
   `usage: deno task data inspect [DIR] [--images DIR] [--attributes FILE] [--splits FILE]
@@ -54,6 +51,7 @@ async function inspect(args: string[]) {
     options: {
       images: { type: "string" },
       attributes: { type: "string" },
+      "attribute-classes": { type: "string" },
       splits: { type: "string" },
       split: { type: "string" },
       groups: { type: "string" },
@@ -87,6 +85,7 @@ async function inspect(args: string[]) {
     label = opts.images;
   }
   if (values.attributes) opts.attributes = values.attributes;
+  if (values["attribute-classes"]) opts.attributeClasses = values["attribute-classes"];
   if (values.splits) opts.splits = values.splits;
   if (values.groups) opts.groups = values.groups;
   const report = await inspectDataset(opts);

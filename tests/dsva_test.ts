@@ -3,7 +3,8 @@
  * (tests/oracle/dsva_ref.py: plain-torch HF CLIP ViT, official conv1d VAM, skimage labelling,
  * official `Loss_fn` terms), with the same weights (our state dict via safetensors) and the same
  * input and attribute matrix: VAM attributes/logits/attention maps, ALE output, AC maps, boxes
- * and crop logits, fused output, every loss term and the gradients of the total — within 1e-5.
+ * and crop logits, fused output, every loss term (relative above 1) and the gradients of the total,
+ * all within 1e-5.
  * Plus model-only checks: state-dict names, official checkpoint names, AC iterations, a CNN
  * backbone, recipes, no leaked tensors.
  */
@@ -16,7 +17,7 @@ type Tensor = torch.Tensor;
 const ORACLE = `${ROOT}/tests/oracle/dsva_ref.py`;
 
 const VIT = models.vitConfig("cpu-tiny", {
-  imageSize: 32,
+  imageSize: 48,
   patchSize: 8,
   hiddenSize: 32,
   numLayers: 2,
@@ -114,10 +115,10 @@ const CASES: Case[] = [
     ceOnProbabilities: false,
   },
   {
-    name: "AC thr 0.7, crop weight 0.5, CE on logits",
+    name: "AC thr 1.6, crop weight 0.5, CE on logits",
     seed: 3,
     useAC: true,
-    thr: 0.7,
+    thr: 1.6,
     proWeight: 0.5,
     ceOnProbabilities: false,
   },
@@ -131,6 +132,13 @@ const CASES: Case[] = [
     zeroPrototypes: true,
   },
 ];
+
+/** |a − b| / max(1, |b|): absolute below 1, relative above. A float32 sum such as the CPT term
+ * (≈ 2e3 here: B·K·h·w sigmoids times squared distances) carries ≈ 1e-7 relative rounding, which
+ * no absolute 1e-5 bound can hold. */
+function scaledDiff(a: number, b: number): number {
+  return Math.abs(a - b) / Math.max(1, Math.abs(b));
+}
 
 function maxAbsDiff(a: Tensor, b: Tensor): number {
   return torch.scope(() => {
@@ -150,6 +158,9 @@ Deno.test("DSVA forward, AC, losses and gradients = Python reference from dsva.m
       const inputs = torch.scope(() => {
         // Pixels with some structure: a bright blob per image on noise.
         const pixels = torch.randn([B, 3, VIT.imageSize, VIT.imageSize]).mul(0.5);
+        for (let i = 0; i < B; i++) {
+          pixels.narrow(0, i, 1).narrow(2, 6 * i, 14 + 2 * i).narrow(3, 20 - 5 * i, 12).add_(1.5);
+        }
         return new Map<string, Tensor>([
           ["pixels", torch.keep(pixels)],
           ["att", torch.keep(torch.rand([C, K]))],
@@ -187,6 +198,7 @@ Deno.test("DSVA forward, AC, losses and gradients = Python reference from dsva.m
       const ref = await loadSafetensors(`${dir}/ref.safetensors`);
       const report: Record<string, number> = {};
       let boxes: dsva.Box[] | undefined;
+      let details: string[] = [];
       torch.scope(() => {
         model.zeroGrad();
         const pixels = inputs.get("pixels")!, att = inputs.get("att")!;
@@ -230,9 +242,9 @@ Deno.test("DSVA forward, AC, losses and gradients = Python reference from dsva.m
           }
           const t = loss.terms[term as dsva.DsvaLossTerm];
           assert.ok(t, `${c.name}: term ${term} missing`);
-          report[`loss.${term}`] = Math.abs(t.item() - ref.get(`loss.${theirs}`)!.item());
+          report[`loss.${term}`] = scaledDiff(t.item(), ref.get(`loss.${theirs}`)!.item());
         }
-        report["loss.total"] = Math.abs(loss.total.item() - ref.get("loss.total")!.item());
+        report["loss.total"] = scaledDiff(loss.total.item(), ref.get("loss.total")!.item());
         const params = model.stateDict();
         for (const name of GRADS) {
           const g = params.get(name)!.grad;
@@ -240,6 +252,9 @@ Deno.test("DSVA forward, AC, losses and gradients = Python reference from dsva.m
           report[`grad.${name}`] = maxAbsDiff(g, ref.get(`grad.${name}`)!);
         }
         boxes = out.boxes;
+        details = out.acRounds?.[0].details.map((d) =>
+          `${d.empty} ${d.threshold} ${d.maskPixels} ${d.components}`
+        ) ?? [];
       });
       if (c.useAC) {
         const refBoxes = ref.get("boxes")!.toArray() as number[][];
@@ -248,7 +263,7 @@ Deno.test("DSVA forward, AC, losses and gradients = Python reference from dsva.m
         if (c.zeroPrototypes) {
           assert.ok(ours.every((b) => b.join() === `0,0,${VIT.imageSize},${VIT.imageSize}`));
         }
-        console.log(`${c.name}: boxes ${JSON.stringify(ours)}`);
+        console.log(`${c.name}: boxes ${JSON.stringify(ours)}`, details);
       }
       const worst = Math.max(...Object.values(report));
       console.log(`${c.name}: max abs diff ${worst.toExponential(2)}`, report);
@@ -311,7 +326,7 @@ Deno.test("DSVA: state-dict names, official checkpoint names, no leaked tensors"
     other.dispose();
 
     // One training step's worth of work leaves no tensor behind.
-    const x = torch.keep(torch.randn([2, 3, 32, 32]));
+    const x = torch.keep(torch.randn([2, 3, VIT.imageSize, VIT.imageSize]));
     const att = torch.keep(torch.rand([C, K]));
     const step = () =>
       torch.scope(() => {
@@ -336,7 +351,7 @@ Deno.test("DSVA: AC iterations, test-time use, proWeight", () => {
   try {
     torch.scope(() =>
       torch.noGrad(() => {
-        const x = torch.randn([3, 3, 32, 32]), att = torch.rand([C, K]);
+        const x = torch.randn([3, 3, VIT.imageSize, VIT.imageSize]), att = torch.rand([C, K]);
         const one = model.forward(x, att);
         const two = model.forward(x, att, { ac: { iterations: 2 } });
         const off = model.forward(x, att, { useAC: false });

@@ -13,7 +13,7 @@
  * crash (segfault, abort) or a hang is reported with the call that caused it.
  * `deno run -A tests/fuzz_test.ts` runs it in this process. Environment:
  *   FUZZ_SEED   the seed (random when unset; always printed)
- *   FUZZ_CALLS  how many calls (default 12000)
+ *   FUZZ_CALLS  how many calls (default 20000; the test makes at least 10000)
  *   FUZZ_TRACE  a file that gets one line per call before it is made
  *   FUZZ_SKIP   comma-separated call names to leave out (to go past a crash)
  */
@@ -1484,8 +1484,13 @@ export function summarize(res: FuzzResult): string {
   const cells = ops.map(([k, v]) => `${k} ${v.ok}/${v.fail}`.padEnd(26));
   lines.push("per call, ok/failed:");
   for (let i = 0; i < cells.length; i += 5) lines.push("  " + cells.slice(i, i + 5).join(""));
-  const unreadable = [...new Set(res.unreadable)];
-  if (unreadable.length) lines.push(`results not readable (TorchError): ${unreadable.join("; ")}`);
+  // e.g. "meta: buffer too small for 65 dims": one line per kind of message
+  const kinds = new Map<string, number>();
+  for (const u of res.unreadable) {
+    const k = u.replace(/^[^:]*: /, "").replace(/\d+/g, "N");
+    kinds.set(k, (kinds.get(k) ?? 0) + 1);
+  }
+  for (const [k, n] of kinds) lines.push(`results not readable (TorchError) x${n}: ${k}`);
   const slow = ops.filter(([, v]) => v.ms > 0).sort((a, b) => b[1].ms - a[1].ms).slice(0, 5);
   lines.push(`slowest: ${slow.map(([k, v]) => `${k} ${Math.round(v.ms)} ms`).join(", ")}`);
   for (const x of res.findings.slice(0, 40)) lines.push(`FINDING ${x}`);
@@ -1499,7 +1504,7 @@ const envNum = (k: string) => {
 
 if (import.meta.main) {
   const seed = envNum("FUZZ_SEED") ?? Math.floor(Math.random() * 2 ** 31);
-  const calls = envNum("FUZZ_CALLS") ?? 12000;
+  const calls = envNum("FUZZ_CALLS") ?? 20_000;
   console.log(`fuzz seed=${seed} (reproduce with FUZZ_SEED=${seed})`);
   const skip = (Deno.env.get("FUZZ_SKIP") ?? "").split(",").filter(Boolean);
   const res = runFuzz(seed, calls, Deno.env.get("FUZZ_TRACE"), skip);
@@ -1515,11 +1520,12 @@ if (import.meta.main) {
 
 Deno.test("fuzz: 10,000+ random calls never crash, fail only with TorchError, leak nothing", async () => {
   const seed = envNum("FUZZ_SEED") ?? Math.floor(Math.random() * 2 ** 31);
-  const calls = Math.max(10_000, envNum("FUZZ_CALLS") ?? 12_000);
+  const calls = Math.max(10_000, envNum("FUZZ_CALLS") ?? 20_000);
   console.log(`fuzz seed=${seed} (reproduce with FUZZ_SEED=${seed})`);
   const trace = await Deno.makeTempFile({ prefix: "fuzz_trace_" });
   const ac = new AbortController();
   const timer = setTimeout(() => ac.abort(), 240_000);
+  let passed = false;
   try {
     const out = await new Deno.Command(Deno.execPath(), {
       args: ["run", "-A", "--quiet", new URL(import.meta.url).pathname],
@@ -1536,7 +1542,8 @@ Deno.test("fuzz: 10,000+ random calls never crash, fail only with TorchError, le
         `fuzz child ${ac.signal.aborted ? "hung (killed after 240 s)" : "died"} ` +
           `(exit ${out.code}, signal ${out.signal}) at call: ${lines.at(-1)}\n` +
           `previous calls:\n  ${lines.slice(-6, -1).join("\n  ")}\n` +
-          `reproduce: FUZZ_SEED=${seed} deno run -A tests/fuzz_test.ts\n` +
+          `reproduce: FUZZ_SEED=${seed} FUZZ_CALLS=${calls} deno run -A tests/fuzz_test.ts ` +
+          `(trace of every call: ${trace})\n` +
           `stderr tail:\n${stderr.slice(-3000)}`,
       );
     }
@@ -1553,9 +1560,10 @@ Deno.test("fuzz: 10,000+ random calls never crash, fail only with TorchError, le
       );
     }
     if (res.libtorchErrors === 0 || res.ok === 0) throw new Error("the fuzz exercised nothing");
+    passed = true;
   } finally {
     clearTimeout(timer);
-    await Deno.remove(trace).catch(() => {});
+    if (passed) await Deno.remove(trace).catch(() => {});
   }
 });
 

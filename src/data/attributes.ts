@@ -1,10 +1,10 @@
 /** Class × attribute matrices from CSV (ZS-ViDAT layout), `.npy` and JSON files. */
-import { parse as parseCsv } from "npm:csv-parse@^7/sync";
-import { z } from "npm:zod@^4";
 import { matchClassNames, type MatchOptions } from "./class_names.ts";
 import { DataError } from "./errors.ts";
+import { matStrings, matToRows, readMat } from "./mat.ts";
 import { readNpy } from "./npy.ts";
-import { checkJson, readJson, readText } from "./read_text.ts";
+import { loadCsvParse, loadZod } from "./npm.ts";
+import { checkJson, readJsonFile, readText } from "./read_text.ts";
 
 /** A class × attribute matrix. */
 export interface AttributeMatrix {
@@ -12,7 +12,9 @@ export interface AttributeMatrix {
   readonly classes: readonly string[] | null;
   /** Column names, when the file has them. */
   readonly attributes: readonly string[] | null;
+  /** Number of classes (rows). */
   readonly rows: number;
+  /** Number of attributes (columns). */
   readonly cols: number;
   /** Row-major values, `rows × cols`. */
   readonly values: Float64Array;
@@ -27,18 +29,22 @@ export interface ReadAttributesOptions {
   classes?: readonly string[] | string;
   /** Column names, likewise. */
   attributes?: readonly string[] | string;
+  /** For `.mat` files: the variable (default `att`, xlsa17's attributes × classes matrix,
+   * transposed to classes × attributes; any other variable is taken as classes × attributes). */
+  matVariable?: string;
 }
 
 /** Reads an attribute matrix, choosing the format by extension: `.csv` (header row =
- * attribute names, first column = class names), `.npy` (2-D, any numeric dtype) or `.json`
- * (`{classes?, attributes?, values: number[][]}`, `{class: number[]}` or `number[][]`). */
+ * attribute names, first column = class names), `.npy` (2-D, any numeric dtype), `.json`
+ * (`{classes?, attributes?, values: number[][]}`, `{class: number[]}` or `number[][]`) or
+ * `.mat` (v5 or v7.3; xlsa17's `att`, class names from `allclasses_names`). */
 export async function readAttributes(
   path: string,
   opts: ReadAttributesOptions = {},
 ): Promise<AttributeMatrix> {
   const ext = path.slice(path.lastIndexOf(".")).toLowerCase();
   let m: AttributeMatrix;
-  if (ext === ".csv" || ext === ".tsv") m = parseAttributeCsv(await readText(path), path);
+  if (ext === ".csv" || ext === ".tsv") m = await parseAttributeCsv(await readText(path), path);
   else if (ext === ".npy") {
     const a = await readNpy(path);
     if (a.shape.length !== 2) {
@@ -56,14 +62,10 @@ export async function readAttributes(
       file: path,
     };
   } else if (ext === ".json") m = await readAttributeJson(path);
-  else if (ext === ".mat") {
-    throw new DataError(
+  else if (ext === ".mat") m = await readAttributeMat(path, opts.matVariable);
+  else {throw new DataError(
       path,
-      "MATLAB .mat attribute files are not supported yet; export to .npy or .csv",
-    );
-  } else {throw new DataError(
-      path,
-      `unknown attribute file type "${ext}" (use .csv, .npy or .json)`,
+      `unknown attribute file type "${ext}" (use .csv, .npy, .json or .mat)`,
     );}
   const classes = opts.classes ? await names(opts.classes) : m.classes;
   const attributes = opts.attributes ? await names(opts.attributes) : m.attributes;
@@ -98,9 +100,25 @@ function checkFinite(m: AttributeMatrix) {
   }
 }
 
+async function readAttributeMat(path: string, variable = "att"): Promise<AttributeMatrix> {
+  const vars = await readMat(path);
+  const m = matToRows(vars, variable, path);
+  const transpose = variable === "att" || variable === "original_att";
+  const classes = "allclasses_names" in vars ? matStrings(vars, "allclasses_names", path) : null;
+  if (!transpose) {
+    return { classes, attributes: null, rows: m.rows, cols: m.cols, values: m.values, file: path };
+  }
+  const values = new Float64Array(m.values.length);
+  for (let a = 0; a < m.rows; a++) {
+    for (let c = 0; c < m.cols; c++) values[c * m.rows + a] = m.values[a * m.cols + c];
+  }
+  return { classes, attributes: null, rows: m.cols, cols: m.rows, values, file: path };
+}
+
 /** Parses the ZS-ViDAT CSV layout: header row = attribute names (its first cell is ignored),
  * then one row per class, class name first. */
-export function parseAttributeCsv(text: string, file = "<csv>"): AttributeMatrix {
+export async function parseAttributeCsv(text: string, file = "<csv>"): Promise<AttributeMatrix> {
+  const parseCsv = await loadCsvParse();
   let rows: string[][];
   try {
     rows = parseCsv(text, {
@@ -144,16 +162,16 @@ export function parseAttributeCsv(text: string, file = "<csv>"): AttributeMatrix
   return { classes, attributes, rows: classes.length, cols: attributes.length, values, file };
 }
 
-const Named = z.object({
-  classes: z.array(z.string()).optional(),
-  attributes: z.array(z.string()).optional(),
-  values: z.array(z.array(z.number())),
-});
-const Bare = z.array(z.array(z.number()));
-const ByClass = z.record(z.string(), z.array(z.number()));
-
 async function readAttributeJson(path: string): Promise<AttributeMatrix> {
-  const raw = await readJson(path, z.unknown(), "JSON");
+  const raw = await readJsonFile(path);
+  const z = await loadZod();
+  const Named = z.object({
+    classes: z.array(z.string()).optional(),
+    attributes: z.array(z.string()).optional(),
+    values: z.array(z.array(z.number())),
+  });
+  const Bare = z.array(z.array(z.number()));
+  const ByClass = z.record(z.string(), z.array(z.number()));
   const what = "an attribute matrix ({classes, attributes, values}, {class: [...]} or [[...]])";
   if (Array.isArray(raw)) return fromRows(checkJson(raw, Bare, what, path), { file: path });
   if (raw !== null && typeof raw === "object" && "values" in raw) {

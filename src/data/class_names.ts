@@ -21,6 +21,7 @@ export interface MatchOptions {
   aliases?: Readonly<Record<string, string>>;
   /** Names the two lists in the error, e.g. "image folders" and "AID_Dataset.csv rows". */
   wantedLabel?: string;
+  /** Names the second list in the error. */
   givenLabel?: string;
   /** The file blamed in the error. */
   file?: string;

@@ -81,10 +81,15 @@ export async function openDataset(opts: OpenDatasetOptions): Promise<ZslDataset>
 /** The files of a dataset folder laid out as `images/`, an attribute file, `splits.json` and
  * optionally groups and captions (the layout of `shared/data/aid` and of the synthetic set). */
 export interface DatasetLayout {
+  /** The image folder. */
   images: string;
+  /** The attribute matrix file. */
   attributes: string;
+  /** The split file. */
   splits: string;
+  /** The attribute-groups file, when there is one. */
   groups?: string;
+  /** Captions (`{file: [caption, ...]}`), when there are. */
   captions?: string;
 }
 

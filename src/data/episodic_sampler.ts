@@ -10,6 +10,7 @@ export interface EpisodicOptions {
   shots: number;
   /** Batches per epoch (DSVA's `n_batch`: 300). */
   batchesPerEpoch: number;
+  /** Seed of the draws (default 0). */
   seed?: number;
 }
 
@@ -20,7 +21,9 @@ export interface EpisodicOptions {
  * recur across batches of one epoch, as in DSVA).
  */
 export class EpisodicSampler extends BatchSampler {
+  /** Classes per batch. */
   readonly ways: number;
+  /** Images per class per batch. */
   readonly shots: number;
   readonly #perEpoch: number;
   /** Sample indices of each class that has any, in label order. */
@@ -62,10 +65,12 @@ export class EpisodicSampler extends BatchSampler {
     this.#byClass = classes.map((c) => groups.get(c)!);
   }
 
+  /** Batches per epoch, as given. */
   get batchesPerEpoch(): number {
     return this.#perEpoch;
   }
 
+  /** Batch `batch` of epoch `epoch`: shot-major `ways × shots` sample indices. */
   plan(epoch: number, batch: number): number[] {
     const rng = new Rng(this.seed, epoch, batch);
     const chosen = partialShuffle(this.#byClass.length, this.ways, rng);

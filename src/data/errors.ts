@@ -8,6 +8,7 @@ export class DataError extends Error {
   /** What is wrong with it. */
   readonly problem: string;
 
+  /** Makes the error; the message is `file: problem`. */
   constructor(file: string, problem: string, options?: ErrorOptions) {
     super(file ? `${file}: ${problem}` : problem, options);
     this.name = "DataError";

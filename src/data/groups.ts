@@ -1,12 +1,10 @@
 /** Attribute groups (DSVA's `attri_group_3.json`: group name → 0-based attribute columns). */
-import { z } from "npm:zod@^4";
 import { DataError, listSome } from "./errors.ts";
-import { readJson } from "./read_text.ts";
+import { loadZod } from "./npm.ts";
+import { checkJson, readJsonFile } from "./read_text.ts";
 
 /** Group name → attribute column indices (0-based), in file order. */
 export type AttributeGroups = Readonly<Record<string, readonly number[]>>;
-
-const GroupsJson = z.record(z.string(), z.array(z.union([z.number().int(), z.string()])));
 
 /**
  * Reads a groups file. Entries may be column indices or attribute names (resolved through
@@ -17,7 +15,14 @@ export async function readGroups(
   cols: number,
   attributes: readonly string[] | null = null,
 ): Promise<AttributeGroups> {
-  const raw = await readJson(path, GroupsJson, "an attribute-groups file ({group: [column, ...]})");
+  const z = await loadZod();
+  const schema = z.record(z.string(), z.array(z.union([z.number().int(), z.string()])));
+  const raw = checkJson(
+    await readJsonFile(path),
+    schema,
+    "an attribute-groups file ({group: [column, ...]})",
+    path,
+  );
   return resolveGroups(raw, cols, attributes, path);
 }
 

@@ -1,12 +1,16 @@
 /** Decoding image files (JPEG, PNG, TIFF, WebP, ...) into 8-bit RGB pixels with sharp. */
-import sharp from "npm:sharp@^0.34";
+import type { OutputInfo } from "npm:sharp@^0.34";
+import { loadSharp } from "./npm.ts";
 import { DataError } from "./errors.ts";
 
 /** An 8-bit RGB image, row-major, channels interleaved (HWC): pixel (x, y) channel c is at
  * `data[(y * width + x) * 3 + c]`. */
 export interface RgbImage {
+  /** Width in pixels. */
   readonly width: number;
+  /** Height in pixels. */
   readonly height: number;
+  /** `width × height × 3` bytes, RGB interleaved, row-major. */
   readonly data: Uint8Array;
 }
 
@@ -43,7 +47,8 @@ export async function decodeImage(
   opts: DecodeOptions = {},
 ): Promise<RgbImage> {
   const name = typeof source === "string" ? source : (opts.name ?? "<bytes>");
-  let out: { data: Uint8Array; info: sharp.OutputInfo };
+  const sharp = await loadSharp();
+  let out: { data: Uint8Array; info: OutputInfo };
   try {
     out = await sharp(source, {
       failOn: opts.strict === false ? "none" : "warning",
@@ -84,6 +89,7 @@ function grayToRgb(g: Uint8Array): Uint8Array {
 
 /** Encodes an {@link RgbImage} as PNG bytes (deterministic for the same pixels). */
 export async function encodePng(img: RgbImage, compressionLevel = 6): Promise<Uint8Array> {
+  const sharp = await loadSharp();
   const buf = await sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } })
     .png({ compressionLevel, adaptiveFiltering: false })
     .toBuffer();
@@ -97,6 +103,7 @@ export async function writePng(path: string, img: RgbImage): Promise<void> {
 
 /** Width and height from an image file's header, without decoding its pixels. */
 export async function imageSize(path: string): Promise<{ width: number; height: number }> {
+  const sharp = await loadSharp();
   try {
     const m = await sharp(path).metadata();
     return { width: m.width ?? 0, height: m.height ?? 0 };

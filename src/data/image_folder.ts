@@ -32,6 +32,7 @@ export interface ImageFolder {
 export interface ScanOptions extends ProblemLog {
   /** Leave out class folders without images, with a warning, instead of failing. */
   skipEmpty?: boolean;
+  /** File extensions taken as images (default {@link IMAGE_EXTENSIONS}). */
   extensions?: readonly string[];
 }
 

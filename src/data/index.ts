@@ -38,14 +38,17 @@ export {
   Resize,
   roundHalfEven,
   trainTransform,
+  transformFromSpec,
 } from "./transforms.ts";
-export type { Size2, Transform } from "./transforms.ts";
+export type { Size2, Transform, TransformSpec } from "./transforms.ts";
 export { CLIP, IMAGENET, stackImages, UNIT, writeChw } from "./normalize.ts";
 export type { HostBatch, Normalization } from "./normalize.ts";
 export { batchToTensor, imagesToTensor, labelsToTensor } from "./tensor.ts";
 export { mapOrdered } from "./ordered.ts";
 export type { MapOrderedOptions } from "./ordered.ts";
 export { ImageLoader } from "./loader.ts";
+export { DecodePool } from "./worker_pool.ts";
+export type { ChwImage } from "./worker_pool.ts";
 export type { LoadedBatch, LoaderOptions, Sample } from "./loader.ts";
 export { BatchSampler } from "./sampler.ts";
 export type { BatchPlan, SamplerState } from "./sampler.ts";
@@ -58,6 +61,10 @@ export type { MatchOptions } from "./class_names.ts";
 export { IMAGE_EXTENSIONS, scanImageFolder } from "./image_folder.ts";
 export type { ImageFolder, ScanOptions } from "./image_folder.ts";
 export { parseNpy, readNpy } from "./npy.ts";
+export { matNumbers, matStrings, matToRows, parseMat5, readMat } from "./mat.ts";
+export type { MatValue } from "./mat.ts";
+export { readXlsa17 } from "./xlsa17.ts";
+export type { Xlsa17Options, Xlsa17Split } from "./xlsa17.ts";
 export type { NpyArray } from "./npy.ts";
 export {
   alignAttributes,

@@ -11,11 +11,17 @@ import { checkSplit, readSplitFile, type SplitFile } from "./splits.ts";
 
 /** Options for {@link inspectDataset}. */
 export interface InspectOptions extends Pick<MatchOptions, "aliases"> {
+  /** The image folder. */
   images: string;
+  /** The attribute matrix file. */
   attributes?: string;
+  /** Row names for attribute files without them (`.npy`): a one-name-a-line file. */
+  attributeClasses?: string;
+  /** The split file. */
   splits?: string;
   /** The split whose counts are reported (default: the first in the file). */
   split?: string;
+  /** The attribute-groups file. */
   groups?: string;
   /** Decode every image to find corrupted files (slower). */
   decode?: boolean;
@@ -25,22 +31,35 @@ export interface InspectOptions extends Pick<MatchOptions, "aliases"> {
 
 /** Per-split image counts. */
 export interface SplitCounts {
+  /** The split's name. */
   name: string;
+  /** Seen classes. */
   seen: number;
+  /** Unseen classes. */
   unseen: number;
+  /** Training images. */
   trainval: number;
+  /** Test images of seen classes. */
   testSeen: number;
+  /** Test images of unseen classes. */
   testUnseen: number;
+  /** Images the split names but the folder lacks. */
   missing: number;
 }
 
 /** What {@link inspectDataset} found. */
 export interface InspectReport {
+  /** Class folder names. */
   classes: string[];
+  /** Images in each class folder. */
   imagesPerClass: number[];
+  /** Attribute names (`a0`, ... when the file has none). */
   attributes: string[];
+  /** Smallest and largest attribute value. */
   attributeRange: [number, number] | null;
+  /** Attributes per group, when a groups file was given. */
   groups: Record<string, number> | null;
+  /** Counts for every split of the file. */
   splits: SplitCounts[];
   /** The split the summary counts are for. */
   split: string | null;
@@ -48,6 +67,7 @@ export interface InspectReport {
   problems: string[];
   /** Things worth knowing that do not stop training. */
   warnings: string[];
+  /** Summary counts for the chosen split (the JSON line of `deno task data inspect`). */
   counts: {
     classes: number;
     attributes: number;
@@ -97,7 +117,7 @@ export async function inspectDataset(opts: InspectOptions): Promise<InspectRepor
   let attrs: AttributeMatrix | null = null;
   if (opts.attributes) {
     try {
-      attrs = await readAttributes(opts.attributes);
+      attrs = await readAttributes(opts.attributes, { classes: opts.attributeClasses });
       report.attributes = attrs.attributes
         ? [...attrs.attributes]
         : Array.from({ length: attrs.cols }, (_, i) => `a${i}`);

@@ -9,18 +9,25 @@ import { type ChwImage, DecodePool } from "./worker_pool.ts";
 
 /** One image of a dataset: a file and its class. */
 export interface Sample {
+  /** The image file. */
   readonly path: string;
+  /** Class index. */
   readonly label: number;
 }
 
 /** A loaded batch: NCHW float32 pixels on the host plus labels and where it came from. */
 export interface LoadedBatch {
+  /** `N × 3 × H × W` normalised float32 pixels. */
   readonly data: Float32Array;
+  /** `[N, 3, H, W]` (N can be below the plan's size after skipped images). */
   readonly shape: [number, number, number, number];
+  /** Class of each image. */
   readonly labels: Int32Array;
   /** Dataset sample indices, in batch order. */
   readonly indices: readonly number[];
+  /** The epoch of the plan. */
   readonly epoch: number;
+  /** The batch's number within its epoch. */
   readonly batch: number;
 }
 
@@ -68,6 +75,7 @@ interface OpenBatch {
  * pixels do not depend on the concurrency or on timing.
  */
 export class ImageLoader {
+  /** The dataset's images; plans index into it. */
   readonly samples: readonly Sample[];
   readonly #o: Required<Omit<LoaderOptions, "warn" | "decode">>;
   #pool: DecodePool | null = null;
@@ -78,6 +86,7 @@ export class ImageLoader {
   /** Peak counts seen so far: open batches and images in flight. */
   readonly peak = { openBatches: 0, inFlight: 0 };
 
+  /** A loader over `samples`. */
   constructor(samples: readonly Sample[], opts: LoaderOptions) {
     this.samples = samples;
     this.#o = {

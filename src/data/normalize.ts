@@ -3,7 +3,9 @@ import type { RgbImage } from "./image.ts";
 
 /** Per-channel mean and standard deviation, applied as `(x / 255 - mean) / std`. */
 export interface Normalization {
+  /** Per-channel mean (R, G, B) of values in [0, 1]. */
   readonly mean: readonly [number, number, number];
+  /** Per-channel standard deviation (R, G, B). */
   readonly std: readonly [number, number, number];
 }
 
@@ -58,7 +60,9 @@ export function writeChw(
 
 /** A batch of images on the host: `data` holds `shape` = [N, 3, H, W] float32 values. */
 export interface HostBatch {
+  /** `N × 3 × H × W` float32 values, row-major. */
   readonly data: Float32Array;
+  /** `[N, 3, H, W]`. */
   readonly shape: [number, number, number, number];
 }
 

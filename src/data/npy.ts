@@ -6,9 +6,11 @@ import { DataError } from "./errors.ts";
 
 /** A numeric array read from a `.npy` file, converted to float64 in C (row-major) order. */
 export interface NpyArray {
+  /** The array's shape. */
   readonly shape: readonly number[];
   /** The file's dtype string, e.g. `<f8`. */
   readonly dtype: string;
+  /** The values as float64, C order. */
   readonly data: Float64Array;
 }
 

@@ -14,16 +14,14 @@ export async function readText(path: string): Promise<string> {
   }
 }
 
-/** A JSON file parsed and checked against `schema`; every problem names the file and field. */
-export async function readJson<T>(path: string, schema: z.ZodType<T>, what: string): Promise<T> {
-  let raw: unknown;
+/** A JSON file parsed, unchecked; a {@link DataError} when missing or not JSON. */
+export async function readJsonFile(path: string): Promise<unknown> {
   try {
-    raw = JSON.parse(await readText(path));
+    return JSON.parse(await readText(path));
   } catch (e) {
     if (e instanceof DataError) throw e;
     throw new DataError(path, `not valid JSON: ${(e as Error).message}`);
   }
-  return checkJson(raw, schema, what, path);
 }
 
 /** Checks parsed JSON against `schema`; a {@link DataError} names the file and each bad field. */

@@ -2,16 +2,21 @@
 
 /** The images of one batch, as dataset sample indices, with the batch's place in training. */
 export interface BatchPlan {
+  /** The epoch this batch belongs to. */
   readonly epoch: number;
   /** The batch's number within its epoch. */
   readonly batch: number;
+  /** Sample indices, in batch order. */
   readonly indices: readonly number[];
 }
 
 /** A sampler's position: the next batch it will hand out. Plain JSON, for checkpoints. */
 export interface SamplerState {
+  /** The sampler's seed (checked on restore). */
   seed: number;
+  /** The epoch of the next batch. */
   epoch: number;
+  /** The number of the next batch within its epoch. */
   batch: number;
 }
 
@@ -23,6 +28,7 @@ export abstract class BatchSampler {
   #epoch = 0;
   #batch = 0;
 
+  /** A sampler with seed `seed`. */
   constructor(seed: number) {
     if (!Number.isSafeInteger(seed)) {
       throw new RangeError(`sampler seed must be an integer: ${seed}`);

@@ -4,7 +4,9 @@ import { BatchSampler } from "./sampler.ts";
 
 /** Options for {@link ShuffledBatchSampler}. */
 export interface ShuffledOptions {
+  /** Samples per batch. */
   batchSize: number;
+  /** Seed of the permutations (default 0). */
   seed?: number;
   /** Permute each epoch (default true); false keeps the dataset order (evaluation). */
   shuffle?: boolean;
@@ -14,9 +16,13 @@ export interface ShuffledOptions {
 
 /** Every sample once per epoch, in a permutation drawn from (seed, epoch). */
 export class ShuffledBatchSampler extends BatchSampler {
+  /** Samples per epoch. */
   readonly size: number;
+  /** Samples per batch. */
   readonly batchSize: number;
+  /** Whether each epoch is permuted. */
   readonly shuffle: boolean;
+  /** Whether the last, smaller batch is dropped. */
   readonly dropLast: boolean;
   #cache: { epoch: number; order: number[] } | null = null;
 
@@ -40,6 +46,7 @@ export class ShuffledBatchSampler extends BatchSampler {
 
   readonly #ids: number[] | null;
 
+  /** Batches per epoch. */
   get batchesPerEpoch(): number {
     return this.dropLast
       ? Math.floor(this.size / this.batchSize)
@@ -56,6 +63,7 @@ export class ShuffledBatchSampler extends BatchSampler {
     return this.#cache.order;
   }
 
+  /** Batch `batch` of epoch `epoch`: a slice of that epoch's permutation. */
   plan(epoch: number, batch: number): number[] {
     if (batch >= this.batchesPerEpoch) throw new RangeError(`batch ${batch} is past the epoch`);
     const o = this.#order(epoch).slice(batch * this.batchSize, (batch + 1) * this.batchSize);

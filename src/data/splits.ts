@@ -1,40 +1,59 @@
 /** Seen/unseen split files (`splits.json`) and resolving them against an image folder. */
-import { z } from "npm:zod@^4";
 import { canonicalName, matchClassNames, type MatchOptions } from "./class_names.ts";
 import { DataError, listSome, type ProblemLog } from "./errors.ts";
 import type { ImageFolder } from "./image_folder.ts";
-import { checkJson, readJson } from "./read_text.ts";
+import { loadZod } from "./npm.ts";
+import { checkJson, readJsonFile } from "./read_text.ts";
 
-const Split = z.object({
-  seen: z.array(z.string()).min(1),
-  unseen: z.array(z.string()),
-  trainval: z.array(z.string()),
-  test_seen: z.array(z.string()),
-  test_unseen: z.array(z.string()),
-});
-
-const SplitsJson = z.object({
-  classes: z.array(z.string()).optional(),
-  seed: z.number().optional(),
-  splits: z.record(z.string(), Split),
-});
+async function schemas() {
+  const z = await loadZod();
+  const Split = z.object({
+    seen: z.array(z.string()).min(1),
+    unseen: z.array(z.string()),
+    trainval: z.array(z.string()),
+    test_seen: z.array(z.string()),
+    test_unseen: z.array(z.string()),
+  });
+  const SplitsJson = z.object({
+    classes: z.array(z.string()).optional(),
+    seed: z.number().optional(),
+    splits: z.record(z.string(), Split),
+  });
+  return { Split, SplitsJson };
+}
 
 /** One seen/unseen split as the file gives it: class names and image paths relative to the
  * image folder (`Class/file.jpg`). */
-export type SplitDef = z.infer<typeof Split>;
+export interface SplitDef {
+  /** Seen class names. */
+  seen: string[];
+  /** Unseen class names. */
+  unseen: string[];
+  /** Training images (seen classes). */
+  trainval: string[];
+  /** Test images of seen classes. */
+  test_seen: string[];
+  /** Test images of unseen classes. */
+  test_unseen: string[];
+}
 
 /** A split file: `{classes?, seed?, splits: {name: SplitDef}}` (a bare SplitDef is read as one
  * split named "default"). */
 export interface SplitFile {
+  /** The split file. */
   readonly file: string;
+  /** All class names, when the file lists them. */
   readonly classes?: readonly string[];
+  /** The seed the splits were drawn with, when recorded. */
   readonly seed?: number;
+  /** Splits by name (e.g. `25_5`). */
   readonly splits: Readonly<Record<string, SplitDef>>;
 }
 
 /** Reads and checks the shape of a split file. */
 export async function readSplitFile(path: string): Promise<SplitFile> {
-  const raw = await readJson(path, z.unknown(), "JSON");
+  const raw = await readJsonFile(path);
+  const { Split, SplitsJson } = await schemas();
   const what = "a split file ({splits: {name: {seen, unseen, trainval, test_seen, test_unseen}}})";
   if (raw !== null && typeof raw === "object" && !("splits" in raw) && "seen" in raw) {
     return { file: path, splits: { default: checkJson(raw, Split, what, path) } };
@@ -45,13 +64,17 @@ export async function readSplitFile(path: string): Promise<SplitFile> {
 
 /** A split in terms of one image folder: class and sample indices. */
 export interface ResolvedSplit {
+  /** The split's name in the file. */
   readonly name: string;
   /** Class indices (into the folder's classes), in the split file's order. */
   readonly seen: readonly number[];
+  /** Unseen class indices, in the split file's order. */
   readonly unseen: readonly number[];
   /** Sample indices (into the folder's samples). */
   readonly trainval: readonly number[];
+  /** Test images of seen classes (sample indices). */
   readonly testSeen: readonly number[];
+  /** Test images of unseen classes (sample indices). */
   readonly testUnseen: readonly number[];
   /** Images named by the split but absent from the folder (left out with `skipMissing`). */
   readonly missing: number;

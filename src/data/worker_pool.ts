@@ -6,8 +6,11 @@ import type { TransformSpec } from "./transforms.ts";
 
 /** A decoded, transformed, normalised image: CHW float32 planes. */
 export interface ChwImage {
+  /** `3 × height × width` float32 values. */
   data: Float32Array;
+  /** Width in pixels. */
   width: number;
+  /** Height in pixels. */
   height: number;
 }
 
@@ -16,13 +19,14 @@ interface Pending {
   reject: (e: unknown) => void;
 }
 
-/** `n` workers running {@link "./decode_worker.ts"}; jobs go to the least busy one. */
+/** `n` worker threads running `decode_worker.ts`; each job goes to the least busy one. */
 export class DecodePool {
   readonly #workers: { w: Worker; busy: number }[] = [];
   readonly #pending = new Map<number, Pending>();
   #next = 0;
   #closed = false;
 
+  /** Starts `n` workers (at least one). */
   constructor(n: number) {
     for (let i = 0; i < Math.max(1, n); i++) {
       const w = new Worker(new URL("./decode_worker.ts", import.meta.url), { type: "module" });
@@ -71,6 +75,7 @@ export class DecodePool {
     this.#failAll(new Error("DecodePool closed"));
   }
 
+  /** Same as {@link DecodePool.close}, for `using`. */
   [Symbol.dispose](): void {
     this.close();
   }

@@ -147,13 +147,14 @@ export class CLIPTokenizer {
     opts: CLIPTokenizerOptions = {},
     where = "tokenizer.json",
   ): Promise<CLIPTokenizer> {
-    const { Tokenizer } = await tokenizers();
+    const mod = await tokenizers();
     let tk: JsTokenizer;
     try {
-      tk = new Tokenizer(json, config);
+      tk = new mod.Tokenizer(json, config);
     } catch (e) {
       throw new Error(`${where}: not a usable tokenizer: ${(e as Error).message}`, { cause: e });
     }
+    patchLowercase(tk.normalizer, mod);
     const added = new Map<string, number>();
     for (const [id, t] of tk.get_added_tokens_decoder()) added.set(t.content, id);
     const idOf = (tok: string): number | undefined => added.get(tok) ?? tk.token_to_id(tok);
@@ -270,6 +271,22 @@ export class CLIPTokenizer {
   decode(ids: readonly number[], opts: { skipSpecialTokens?: boolean } = {}): string {
     if (ids.length === 0) return "";
     return this.tk.decode([...ids], { skip_special_tokens: opts.skipSpecialTokens ?? true });
+  }
+}
+
+/** Rust `tokenizers` lower-cases character by character (`char::to_lowercase`),
+ * while JavaScript's `toLowerCase` applies Unicode's one context-sensitive rule,
+ * final sigma (Σ at a word end → ς). Mapping Σ to σ first gives Rust's result. */
+const lowercaseAsRust = (text: string): string => text.replaceAll("\u03a3", "\u03c3").toLowerCase();
+
+/** Gives every Lowercase normalizer (also inside a Sequence) Rust's lower-casing. */
+function patchLowercase(n: unknown, mod: TokenizersModule): void {
+  if (n instanceof mod.LowercaseNormalizer) {
+    (n as unknown as { normalize: (t: string) => string }).normalize = lowercaseAsRust;
+  } else if (n instanceof mod.SequenceNormalizer) {
+    for (const c of (n as unknown as { normalizers: unknown[] }).normalizers) {
+      patchLowercase(c, mod);
+    }
   }
 }
 

@@ -165,7 +165,7 @@ def model():
         "text_features": text_features,
         "image_features": image_features,
     }
-    save_file({k: v.contiguous() for k, v in ref.items()}, f"{d}/ref.safetensors")
+    save_file({k: v.contiguous().clone() for k, v in ref.items()}, f"{d}/ref.safetensors")
     print(json.dumps({"params": sum(p.numel() for p in m.parameters()), "eos_token_id": config.text_config.eos_token_id}))
 
 

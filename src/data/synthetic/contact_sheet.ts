@@ -1,5 +1,6 @@
 /** A contact sheet: a grid of images, one row per class, with the class names beside them. */
-import sharp from "npm:sharp@^0.34";
+import type { OverlayOptions } from "npm:sharp@^0.34";
+import { loadSharp } from "../npm.ts";
 import type { RgbImage } from "../image.ts";
 
 /** Options for {@link contactSheet}. */
@@ -16,12 +17,13 @@ export async function contactSheet(
   rows: readonly { label: string; images: readonly RgbImage[] }[],
   opts: ContactSheetOptions = {},
 ): Promise<Uint8Array> {
+  const sharp = await loadSharp();
   const gap = opts.gap ?? 2;
   const lw = opts.labelWidth ?? Math.ceil(Math.max(...rows.map((r) => r.label.length)) * 7.8) + 12;
   const { width: w, height: h } = rows[0].images[0];
   const cols = Math.max(...rows.map((r) => r.images.length));
   const W = lw + cols * (w + gap) + gap, H = rows.length * (h + gap) + gap;
-  const layers: sharp.OverlayOptions[] = [];
+  const layers: OverlayOptions[] = [];
   rows.forEach((r, j) => {
     r.images.forEach((img, i) => {
       layers.push({

@@ -183,6 +183,7 @@ async function writeDataset(out: string, opts: SyntheticOptions) {
 
 /** The synthetic dataset with its captions (`captions[file]`, files relative to `root`). */
 export interface SyntheticDataset extends ZslDataset {
+  /** Captions per image file (relative to `root`). */
   readonly captions: Readonly<Record<string, readonly string[]>>;
   /** The dataset folder. */
   readonly dir: string;

@@ -7,13 +7,21 @@ import { fbm, valueNoise } from "./noise.ts";
 
 /** What was drawn, for captions. */
 export interface SceneNotes {
+  /** Buildings drawn. */
   buildings: number;
+  /** Trees drawn. */
   trees: number;
+  /** Boats drawn. */
   boats: number;
+  /** Cars drawn. */
   cars: number;
+  /** Tanks and pivot circles drawn. */
   roundStructures: number;
+  /** Piers drawn. */
   piers: number;
+  /** Railway tracks drawn. */
   tracks: number;
+  /** Roads drawn. */
   roads: number;
 }
 

@@ -2,8 +2,11 @@
 
 /** One attribute: its name, DSVA group, and phrases captions use for it. */
 export interface SceneAttribute {
+  /** Its column name. */
   readonly name: string;
+  /** Its DSVA group. */
   readonly group: "materials" | "functions" | "surface_properties";
+  /** Words for it in captions. */
   readonly phrases: readonly string[];
 }
 
@@ -78,8 +81,11 @@ export const SCENE_ATTRIBUTES: readonly SceneAttribute[] = [
 
 /** A class: a name, a phrase for captions, and the attributes it is made of. */
 export interface SceneClass {
+  /** Folder and row name. */
   readonly name: string;
+  /** Words for it in captions. */
   readonly phrase: string;
+  /** Its attributes (names from {@link SCENE_ATTRIBUTES}). */
   readonly attributes: readonly string[];
   /** Unseen in the default split. */
   readonly unseen?: boolean;

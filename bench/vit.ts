@@ -1,0 +1,262 @@
+/** `deno task bench vit`: ViT-B/32 training throughput (forward + backward), images/s at
+ * batch 8 and 224×224, Deno against PyTorch eager from Python on the same libtorch and the
+ * same thread count, in one run.
+ *
+ *  Deno:   our `models.VisionTransformer` with preset "clip-b32", random init
+ *  Python: Hugging Face transformers `CLIPVisionModel` with the same config and
+ *          attn_implementation="sdpa", random init (bench/vit_baseline.py)
+ *
+ * One iteration, identical on both sides: drop every gradient (set to None), forward a
+ * [8, 3, 224, 224] float32 batch, loss = lastHiddenState.mean() + pooledOutput.mean(),
+ * backward. Both models are in train mode (dropout 0) and built once.
+ *
+ * Method (as bench/ops.ts): one Python process stays up and serves rounds over a pipe; each
+ * round times `--iters` iterations in this process and in that one, alternating which goes
+ * first. Within a side, the median iteration of the round; images/s = batch / median time;
+ * the reported ratio is the median of the per-round ratios Deno/Python images/s. The last
+ * line printed is one JSON object with the figures.
+ *
+ * Options: --rounds N (5), --iters N (2), --warmup N (1), --batch N (8), --threads N
+ * (libtorch's default, the same on both sides), --quick (3 rounds of 1 iteration).
+ * Env: DSVA_TORCH_PYTHON, the Python with torch + transformers (default .venv/bin/python). */
+import { models, torch } from "../mod.ts";
+
+const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+const IMAGE = 224;
+const PRESET = "clip-b32";
+
+interface Config {
+  rounds: number;
+  iters: number;
+  warmup: number;
+  batch: number;
+  threads: number;
+}
+
+interface Side {
+  ms: number[];
+  threads: number;
+}
+
+function parseArgs(args: string[]): Config {
+  const c: Config = { rounds: 5, iters: 2, warmup: 1, batch: 8, threads: torch.getNumThreads() };
+  const keys: Record<string, keyof Config> = {
+    "--rounds": "rounds",
+    "--iters": "iters",
+    "--warmup": "warmup",
+    "--batch": "batch",
+    "--threads": "threads",
+  };
+  for (let i = 0; i < args.length; i++) {
+    const [flag, inline] = args[i].split("=", 2);
+    if (flag === "--quick") {
+      Object.assign(c, { rounds: 3, iters: 1 });
+      continue;
+    }
+    const key = keys[flag];
+    if (!key) throw new Error(`bench vit: unknown option ${args[i]}`);
+    const v = Number(inline ?? args[++i]);
+    if (!Number.isInteger(v) || v < (key === "warmup" ? 0 : 1)) {
+      throw new Error(`bench vit: ${flag} needs a positive integer`);
+    }
+    c[key] = v;
+  }
+  return c;
+}
+
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+// ---- the Deno side ----
+
+class DenoBench {
+  readonly model: models.VisionTransformer;
+  readonly pixels: torch.Tensor;
+  readonly params: number;
+
+  constructor(readonly c: Config) {
+    torch.setNumThreads(c.threads);
+    torch.manualSeed(0);
+    this.model = new models.VisionTransformer(models.vitConfig(PRESET));
+    this.model.train();
+    this.pixels = torch.keep(torch.randn([c.batch, 3, IMAGE, IMAGE]));
+    this.params = this.model.parameters().reduce((n, p) => n + p.numel, 0);
+  }
+
+  step(): number {
+    const t0 = performance.now();
+    this.model.zeroGrad();
+    torch.scope(() => {
+      const out = this.model.forward(this.pixels);
+      out.lastHiddenState.mean().add(out.pooledOutput.mean()).backward();
+    });
+    return performance.now() - t0;
+  }
+
+  round(iters: number): Side {
+    torch.setNumThreads(this.c.threads);
+    const ms = Array.from({ length: iters }, () => this.step());
+    return { ms, threads: torch.getNumThreads() };
+  }
+
+  dispose() {
+    this.model.dispose();
+    this.pixels.dispose();
+  }
+}
+
+// ---- the Python side: a long-lived process answering one JSON line per request ----
+
+class PythonBaseline {
+  #child: Deno.ChildProcess;
+  #writer: WritableStreamDefaultWriter<Uint8Array>;
+  #lines: AsyncIterator<string>;
+  #enc = new TextEncoder();
+
+  constructor(python: string) {
+    this.#child = new Deno.Command(python, {
+      args: ["-u", `${ROOT}/bench/vit_baseline.py`],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+    this.#writer = this.#child.stdin.getWriter();
+    this.#lines = lines(this.#child.stdout)[Symbol.asyncIterator]();
+  }
+  async next<T>(): Promise<T> {
+    const r = await this.#lines.next();
+    if (r.done) throw new Error("bench vit: the Python baseline exited early (see stderr above)");
+    return JSON.parse(r.value) as T;
+  }
+  async request<T>(req: Record<string, unknown>): Promise<T> {
+    await this.#writer.write(this.#enc.encode(JSON.stringify(req) + "\n"));
+    return await this.next<T>();
+  }
+  async close() {
+    try {
+      await this.#writer.write(this.#enc.encode('{"quit":true}\n'));
+      await this.#writer.close();
+    } catch {
+      // already gone
+    }
+    await this.#child.status;
+  }
+}
+
+async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  let rest = "";
+  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+    const parts = (rest + chunk).split("\n");
+    rest = parts.pop()!;
+    for (const p of parts) if (p.trim()) yield p;
+  }
+  if (rest.trim()) yield rest;
+}
+
+// ---- driver ----
+
+const fmt = (x: number, d = 1) => x.toFixed(d);
+
+export async function run(args: string[]): Promise<void> {
+  const c = parseArgs(args);
+  const python = Deno.env.get("DSVA_TORCH_PYTHON") ?? `${ROOT}/.venv/bin/python`;
+  const started = performance.now();
+  const py = new PythonBaseline(python);
+  let deno: DenoBench | null = null;
+  try {
+    const hello = await py.next<
+      { torch: string; package: string; python: string; transformers: string }
+    >();
+    const lib = torch.library();
+    const denoPkg = lib.libtorch?.cmakePrefix.replace(/\/share\/cmake$/, "");
+    const same = denoPkg !== undefined && Deno.realPathSync(denoPkg) === hello.package;
+    console.log(
+      `bench vit: libtorch ${torch.version()} (${lib.origin}: ${lib.path})\n` +
+        `  Python ${hello.python}, torch ${hello.torch} at ${hello.package}` +
+        (same ? " (same libtorch as Deno)" : `\n  WARNING: Deno's libtorch is ${denoPkg ?? "?"}`),
+    );
+    console.log(
+      `  ViT-B/32 (${PRESET}) fwd+bwd, batch ${c.batch}, ${IMAGE}x${IMAGE}, float32,` +
+        ` ${c.threads} threads (both sides)\n` +
+        `  Deno: models.VisionTransformer; Python: transformers ${hello.transformers}` +
+        ` CLIPVisionModel, attn_implementation="sdpa"\n` +
+        `  ${c.rounds} rounds x ${c.iters} timed iterations per side, after ${c.warmup} warm-up`,
+    );
+
+    // Build both models and warm up (Deno first, then Python; each idle while the other runs).
+    deno = new DenoBench(c);
+    const denoWarm = Array.from({ length: c.warmup }, () => deno!.step());
+    const setup = await py.request<{ threads: number; params: number; warmupMs: number[] }>({
+      setup: true,
+      threads: c.threads,
+      batch: c.batch,
+      warmup: c.warmup,
+    });
+    if (setup.params !== deno.params) {
+      throw new Error(`bench vit: parameter counts differ (Deno ${deno.params}, Python ${setup.params})`);
+    }
+    console.log(
+      `  parameters: ${deno.params} (both); warm-up ms: Deno ${denoWarm.map((x) => fmt(x, 0))},` +
+        ` Python ${setup.warmupMs.map((x) => fmt(x, 0))}`,
+    );
+
+    const rows: { deno: Side; py: Side }[] = [];
+    console.log("\nround  first    ms/iter: Deno   Python    images/s: Deno  Python   ratio");
+    for (let r = 0; r < c.rounds; r++) {
+      let d: Side, p: Side;
+      if (r % 2 === 0) {
+        d = deno.round(c.iters);
+        p = await py.request<Side>({ iters: c.iters });
+      } else {
+        p = await py.request<Side>({ iters: c.iters });
+        d = deno.round(c.iters);
+      }
+      for (const [who, s] of [["Deno", d], ["Python", p]] as const) {
+        if (s.threads !== c.threads) throw new Error(`bench vit: ${who} ran with ${s.threads} threads`);
+      }
+      rows.push({ deno: d, py: p });
+      const [dm, pm] = [median(d.ms), median(p.ms)];
+      const [di, pi] = [c.batch * 1000 / dm, c.batch * 1000 / pm];
+      console.log(
+        `${String(r + 1).padStart(5)}  ${r % 2 === 0 ? "Deno  " : "Python"}` +
+          `${fmt(dm, 0).padStart(15)} ${fmt(pm, 0).padStart(8)}` +
+          `${fmt(di, 2).padStart(16)} ${fmt(pi, 2).padStart(7)} ${fmt(di / pi, 3).padStart(7)}`,
+      );
+    }
+
+    const denoMs = median(rows.flatMap((x) => x.deno.ms));
+    const pyMs = median(rows.flatMap((x) => x.py.ms));
+    const ratio = median(rows.map((x) => median(x.py.ms) / median(x.deno.ms)));
+    const result = {
+      bench: "vit",
+      model: "ViT-B/32",
+      python: `transformers ${hello.transformers} CLIPVisionModel sdpa`,
+      libtorch: torch.version(),
+      sameLibtorch: same,
+      batch: c.batch,
+      imageSize: IMAGE,
+      threads: c.threads,
+      rounds: c.rounds,
+      itersPerRound: c.iters,
+      msPerIterDeno: +fmt(denoMs),
+      msPerIterPython: +fmt(pyMs),
+      imagesPerSecDeno: +fmt(c.batch * 1000 / denoMs, 3),
+      imagesPerSecPython: +fmt(c.batch * 1000 / pyMs, 3),
+      ratio: +fmt(ratio, 3),
+      seconds: +fmt((performance.now() - started) / 1000),
+    };
+    console.log(
+      `\nmedians over all timed iterations; ratio = median of per-round Deno/Python images/s\n` +
+        `  ViT-B/32 fwd+bwd, batch ${c.batch}, ${c.threads} threads: Deno ${result.imagesPerSecDeno}` +
+        ` images/s, Python ${result.imagesPerSecPython} images/s, ratio ${result.ratio}` +
+        `  [target >= 1.0: ${result.ratio >= 1 ? "ok" : "MISSED"}]\n  took ${result.seconds} s`,
+    );
+    console.log(JSON.stringify(result));
+  } finally {
+    deno?.dispose();
+    await py.close();
+  }
+}
