@@ -19,3 +19,4 @@ export * as models from "./src/models/index.ts";
 export * as evaluation from "./src/eval/index.ts";
 export * as data from "./src/data/index.ts";
 export * as dsva from "./src/dsva/index.ts";
+export * as attributes from "./src/attributes/index.ts";

@@ -117,6 +117,11 @@ Deno.test("http import: fetches the native sources, builds them into a fresh cac
           DENO_DIR: `${tmp}/deno-dir`,
           DSVA_TORCH_CACHE: cache,
           DSVA_TORCH_PYTHON: PYTHON,
+          // The machine's CA bundle, for any registry fetch behind a TLS proxy.
+          ...Object.fromEntries(
+            ["SSL_CERT_FILE", "DENO_CERT", "HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY"]
+              .flatMap((k) => (Deno.env.get(k) ? [[k, Deno.env.get(k)!]] : [])),
+          ),
         },
         stdout: "piped",
         stderr: "piped",
