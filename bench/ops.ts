@@ -1,19 +1,23 @@
 /** `deno task bench ops`: per-op overhead and a mid-size training step, Deno vs
  * Python torch on the same libtorch and the same thread counts.
  *
- *  add:    `a.add(b).dispose()` on 16-element float32 tensors (allocate + free)
+ *  add:    `a.add(b).dispose()` on 16-element float32 tensors (allocate + free;
+ *          Python: `a.add(b)` with the result dropped)
  *  matmul: `relu(A @ B).sum().backward()` on 512x512 float32 leaves, grads
  *          reset (set to None) before each iteration
  *
- * Method: one Python process (bench/ops_baseline.py) stays up and serves rounds
- * over a pipe; each round measures Deno in this process and Python in that one,
- * alternating which goes first. Within a side, the median of its reps; the
- * reported ratio is the median of the per-round ratios Deno/Python. The last
- * line printed is one JSON object with the figures.
+ * Method: one Python process (bench/ops_baseline.py) stays up and answers
+ * requests over a pipe, so there is no `import torch` per round. Each round
+ * measures one workload in this process, then the same workload in Python (or
+ * the other way round: the first side alternates). Blocks are short (tens of
+ * ms), so a burst of load from other processes hits both sides alike or only a
+ * few rounds. Per side and round: the median of its reps; the ratio is the
+ * median of the per-round ratios Deno/Python. The last line printed is one JSON
+ * object with the figures.
  *
- * Options: --rounds N (7), --add-iters N (100000), --add-reps N (3),
- * --matmul-iters N (15), --matmul-reps N (3), --add-threads N (1),
- * --matmul-threads N (1), --quick (3 rounds, fewer iterations).
+ * Options: --rounds N (15), --add-iters N (20000), --add-reps N (5),
+ * --matmul-iters N (5), --matmul-reps N (3), --add-threads N (1),
+ * --matmul-threads N (1), --quick (5 rounds).
  * Env: DSVA_TORCH_PYTHON, the Python with torch (default .venv/bin/python). */
 import { torch } from "../mod.ts";
 import type { Tensor } from "../mod.ts";
@@ -30,19 +34,13 @@ interface Config {
   matmulThreads: number;
 }
 
-interface Side {
-  addNs: number[];
-  matmulMs: number[];
-  threads: [number, number];
-}
-
 function parseArgs(args: string[]): Config {
   const c: Config = {
-    rounds: 7,
-    addIters: 100_000,
-    addReps: 3,
+    rounds: 15,
+    addIters: 20_000,
+    addReps: 5,
     addThreads: 1,
-    matmulIters: 15,
+    matmulIters: 5,
     matmulReps: 3,
     matmulThreads: 1,
   };
@@ -58,7 +56,7 @@ function parseArgs(args: string[]): Config {
   for (let i = 0; i < args.length; i++) {
     const [flag, inline] = args[i].split("=", 2);
     if (flag === "--quick") {
-      Object.assign(c, { rounds: 3, addIters: 50_000, addReps: 2, matmulIters: 8, matmulReps: 2 });
+      c.rounds = 5;
       continue;
     }
     const key = keys[flag];
@@ -80,56 +78,65 @@ const median = (xs: readonly number[]): number => {
 
 // ---- the Deno side ----
 
-function benchAdd(threads: number, iters: number, reps: number): [number[], number] {
+type Op = "add" | "matmul";
+interface Measured {
+  /** Per rep: ns per add, or ms per matmul step. */
+  times: number[];
+  /** The thread count libtorch reported while measuring. */
+  threads: number;
+}
+
+function benchAdd(threads: number, iters: number, reps: number): Measured {
   torch.setNumThreads(threads);
   const a = torch.randn([16]);
   const b = torch.randn([16]);
   try {
-    const out: number[] = [];
+    for (let i = 0; i < 1000; i++) a.add(b).dispose();
+    const times: number[] = [];
     for (let r = 0; r < reps; r++) {
       const t0 = performance.now();
       for (let i = 0; i < iters; i++) a.add(b).dispose();
-      out.push((performance.now() - t0) * 1e6 / iters);
+      times.push((performance.now() - t0) * 1e6 / iters);
     }
-    return [out, torch.getNumThreads()];
+    return { times, threads: torch.getNumThreads() };
   } finally {
     a.dispose();
     b.dispose();
   }
 }
 
-function benchMatmul(threads: number, iters: number, reps: number): [number[], number] {
+function matmulStep(A: Tensor, B: Tensor) {
+  A.zeroGrad();
+  B.zeroGrad();
+  torch.scope(() => A.matmul(B).relu().sum().backward());
+}
+
+function benchMatmul(threads: number, iters: number, reps: number): Measured {
   torch.setNumThreads(threads);
   torch.manualSeed(0);
   const A = torch.randn([512, 512], { requiresGrad: true });
   const B = torch.randn([512, 512], { requiresGrad: true });
-  const step = (A: Tensor, B: Tensor) => {
-    A.zeroGrad();
-    B.zeroGrad();
-    torch.scope(() => A.matmul(B).relu().sum().backward());
-  };
   try {
-    step(A, B);
-    const out: number[] = [];
+    matmulStep(A, B);
+    const times: number[] = [];
     for (let r = 0; r < reps; r++) {
       const t0 = performance.now();
-      for (let i = 0; i < iters; i++) step(A, B);
-      out.push((performance.now() - t0) / iters);
+      for (let i = 0; i < iters; i++) matmulStep(A, B);
+      times.push((performance.now() - t0) / iters);
     }
-    return [out, torch.getNumThreads()];
+    return { times, threads: torch.getNumThreads() };
   } finally {
     A.dispose();
     B.dispose();
   }
 }
 
-function denoRound(c: Config): Side {
-  const [addNs, t1] = benchAdd(c.addThreads, c.addIters, c.addReps);
-  const [matmulMs, t2] = benchMatmul(c.matmulThreads, c.matmulIters, c.matmulReps);
-  return { addNs, matmulMs, threads: [t1, t2] };
-}
+const DENO: Record<Op, (threads: number, iters: number, reps: number) => Measured> = {
+  add: benchAdd,
+  matmul: benchMatmul,
+};
 
-// ---- the Python side: a long-lived process answering one JSON line per round ----
+// ---- the Python side: a long-lived process answering one JSON line per request ----
 
 class PythonBaseline {
   #child: Deno.ChildProcess;
@@ -152,13 +159,16 @@ class PythonBaseline {
     if (r.done) throw new Error("bench ops: the Python baseline exited early (see stderr above)");
     return JSON.parse(r.value) as T;
   }
-  async round(c: Config): Promise<Side> {
-    await this.#writer.write(this.#enc.encode(JSON.stringify(c) + "\n"));
-    return await this.next<Side>();
+  async measure(op: Op, threads: number, iters: number, reps: number): Promise<Measured> {
+    const req = JSON.stringify({ op, threads, iters, reps });
+    await this.#writer.write(this.#enc.encode(req + "\n"));
+    return await this.next<Measured>();
   }
   async close() {
-    await this.#writer.write(this.#enc.encode('{"quit":true}\n'));
-    await this.#writer.close();
+    try {
+      await this.#writer.write(this.#enc.encode('{"quit":true}\n'));
+      await this.#writer.close();
+    } catch { /* already gone */ }
     await this.#child.status;
   }
 }
@@ -175,6 +185,42 @@ async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string
 
 // ---- driver ----
 
+interface Round {
+  first: "Deno" | "Python";
+  deno: number;
+  python: number;
+  ratio: number;
+}
+
+async function compare(
+  py: PythonBaseline,
+  op: Op,
+  rounds: number,
+  threads: number,
+  iters: number,
+  reps: number,
+): Promise<Round[]> {
+  const out: Round[] = [];
+  const check = (who: string, m: Measured) => {
+    if (m.threads !== threads) {
+      throw new Error(`bench ops: ${who} ran ${op} with ${m.threads} threads, not ${threads}`);
+    }
+    return median(m.times);
+  };
+  for (let r = 0; r < rounds; r++) {
+    let deno: number, python: number;
+    if (r % 2 === 0) {
+      deno = check("Deno", DENO[op](threads, iters, reps));
+      python = check("Python", await py.measure(op, threads, iters, reps));
+    } else {
+      python = check("Python", await py.measure(op, threads, iters, reps));
+      deno = check("Deno", DENO[op](threads, iters, reps));
+    }
+    out.push({ first: r % 2 === 0 ? "Deno" : "Python", deno, python, ratio: deno / python });
+  }
+  return out;
+}
+
 const fmt = (x: number, d = 1) => x.toFixed(d);
 
 export async function run(args: string[]): Promise<void> {
@@ -186,82 +232,75 @@ export async function run(args: string[]): Promise<void> {
     const hello = await py.next<{ torch: string; package: string; python: string }>();
     const lib = torch.library();
     const denoPkg = lib.libtorch?.cmakePrefix.replace(/\/share\/cmake$/, "");
-    const same = denoPkg !== undefined && Deno.realPathSync(denoPkg) === hello.package;
+    let same = false;
+    try {
+      same = denoPkg !== undefined && Deno.realPathSync(denoPkg) === hello.package;
+    } catch { /* not a folder: reported below */ }
     console.log(
       `bench ops: libtorch ${torch.version()} (${lib.origin}: ${lib.path})\n` +
         `  Python ${hello.python}, torch ${hello.torch} at ${hello.package}` +
-        (same ? " (same libtorch as Deno)" : `\n  WARNING: Deno's libtorch is ${denoPkg ?? "?"}`),
+        (same ? " (the libtorch Deno uses)" : `\n  WARNING: Deno uses libtorch ${denoPkg ?? "?"}`),
     );
     console.log(
-      `  threads: add ${c.addThreads}, matmul ${c.matmulThreads} (both sides);` +
-        ` ${c.rounds} rounds; add ${c.addReps}x${c.addIters} iters,` +
-        ` matmul ${c.matmulReps}x${c.matmulIters} iters per side per round`,
+      `  threads (both sides): add ${c.addThreads}, matmul ${c.matmulThreads}; ${c.rounds} rounds;` +
+        ` per side and round: add ${c.addReps} reps x ${c.addIters}, matmul ${c.matmulReps} reps x ` +
+        `${c.matmulIters}`,
     );
 
-    // Warm-up: let V8 optimize the Deno loops; one small Python round.
-    const warm = { ...c, addIters: Math.min(c.addIters, 50_000), addReps: 4, matmulReps: 1 };
-    warm.matmulIters = 3;
-    denoRound(warm);
-    await py.round({ ...warm, addReps: 1 });
+    // Warm-up: V8 optimizes the Deno loops (and OSR) before anything is timed.
+    DENO.add(c.addThreads, 50_000, 4);
+    await py.measure("add", c.addThreads, 1000, 1);
+    DENO.matmul(c.matmulThreads, 2, 1);
+    await py.measure("matmul", c.matmulThreads, 2, 1);
 
-    const rows: { deno: Side; py: Side }[] = [];
+    const add = await compare(py, "add", c.rounds, c.addThreads, c.addIters, c.addReps);
+    const mm = await compare(
+      py,
+      "matmul",
+      c.rounds,
+      c.matmulThreads,
+      c.matmulIters,
+      c.matmulReps,
+    );
+
     console.log(
       "\nround  first   add ns: Deno   Python  ratio   matmul ms: Deno   Python  ratio",
     );
     for (let r = 0; r < c.rounds; r++) {
-      let deno: Side, pyr: Side;
-      if (r % 2 === 0) {
-        deno = denoRound(c);
-        pyr = await py.round(c);
-      } else {
-        pyr = await py.round(c);
-        deno = denoRound(c);
-      }
-      for (const [who, s] of [["Deno", deno], ["Python", pyr]] as const) {
-        if (s.threads[0] !== c.addThreads || s.threads[1] !== c.matmulThreads) {
-          throw new Error(`bench ops: ${who} ran with threads ${s.threads}`);
-        }
-      }
-      rows.push({ deno, py: pyr });
-      const [da, pa, dm, pm] = [
-        median(deno.addNs),
-        median(pyr.addNs),
-        median(deno.matmulMs),
-        median(pyr.matmulMs),
-      ];
+      const a = add[r], m = mm[r];
       console.log(
-        `${String(r + 1).padStart(5)}  ${r % 2 === 0 ? "Deno  " : "Python"}` +
-          `${fmt(da).padStart(14)} ${fmt(pa).padStart(8)} ${fmt(da / pa, 3).padStart(6)}` +
-          `${fmt(dm, 2).padStart(18)} ${fmt(pm, 2).padStart(8)} ${fmt(dm / pm, 3).padStart(6)}`,
+        `${String(r + 1).padStart(5)}  ${a.first.padEnd(6)}` +
+          `${fmt(a.deno).padStart(14)} ${fmt(a.python).padStart(8)} ${fmt(a.ratio, 3).padStart(6)}` +
+          `${fmt(m.deno, 2).padStart(18)} ${fmt(m.python, 2).padStart(8)} ${
+            fmt(m.ratio, 3).padStart(6)
+          }`,
       );
     }
 
-    const all = (f: (x: { deno: Side; py: Side }) => number[]) => median(rows.flatMap(f));
-    const ratio = (f: (s: Side) => number[]) =>
-      median(rows.map(({ deno, py }) => median(f(deno)) / median(f(py))));
+    const pick = (rs: Round[], k: "deno" | "python" | "ratio") => median(rs.map((x) => x[k]));
     const result = {
       bench: "ops",
       libtorch: torch.version(),
       threads: { add: c.addThreads, matmul: c.matmulThreads },
       rounds: c.rounds,
-      addNsDeno: +fmt(all((x) => x.deno.addNs)),
-      addNsPython: +fmt(all((x) => x.py.addNs)),
-      addRatio: +fmt(ratio((s) => s.addNs), 3),
-      matmulMsDeno: +fmt(all((x) => x.deno.matmulMs), 3),
-      matmulMsPython: +fmt(all((x) => x.py.matmulMs), 3),
-      matmulRatio: +fmt(ratio((s) => s.matmulMs), 3),
+      addNsDeno: +fmt(pick(add, "deno")),
+      addNsPython: +fmt(pick(add, "python")),
+      addRatio: +fmt(pick(add, "ratio"), 3),
+      matmulMsDeno: +fmt(pick(mm, "deno"), 3),
+      matmulMsPython: +fmt(pick(mm, "python"), 3),
+      matmulRatio: +fmt(pick(mm, "ratio"), 3),
       seconds: +fmt((performance.now() - started) / 1000),
     };
-    const check = (ok: boolean) => (ok ? "ok" : "MISSED");
+    const verdict = (ok: boolean) => (ok ? "ok" : "MISSED");
     console.log(
-      `\nmedians over all reps; ratio = median of per-round Deno/Python ratios\n` +
+      `\nmedians over rounds; ratio = median of the per-round Deno/Python ratios\n` +
         `  tiny add (16 x f32, alloc+free, ${c.addThreads} thread): Deno ${result.addNsDeno} ns,` +
         ` Python ${result.addNsPython} ns, ratio ${result.addRatio}` +
-        `  [target <= 0.75: ${check(result.addRatio <= 0.75)}]\n` +
-        `  512x512 matmul+relu+sum fwd+bwd (${c.matmulThreads} thread): Deno ${result.matmulMsDeno}` +
-        ` ms, Python ${result.matmulMsPython} ms, ratio ${result.matmulRatio}` +
-        `  [target 0.95-1.05: ${
-          check(result.matmulRatio >= 0.95 && result.matmulRatio <= 1.05)
+        `  [target <= 0.75: ${verdict(result.addRatio <= 0.75)}]\n` +
+        `  512x512 matmul+relu+sum fwd+bwd (${c.matmulThreads} thread): Deno ` +
+        `${result.matmulMsDeno} ms, Python ${result.matmulMsPython} ms, ratio ` +
+        `${result.matmulRatio}  [target 0.95-1.05: ${
+          verdict(result.matmulRatio >= 0.95 && result.matmulRatio <= 1.05)
         }]\n  took ${result.seconds} s`,
     );
     console.log(JSON.stringify(result));

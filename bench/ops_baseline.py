@@ -8,12 +8,11 @@ JSON result per line out. The same workloads as bench/ops.ts:
   matmul: relu(A @ B).sum().backward() on 512x512 float32 leaves that
           require grad, with A.grad = B.grad = None before each iteration
 
-Request:  {"addThreads":1,"addIters":100000,"addReps":3,
-           "matmulThreads":1,"matmulIters":15,"matmulReps":3}
-Response: {"addNs":[...per rep...],"matmulMs":[...per rep...],"threads":[add,matmul]}
+Request:  {"op":"add","threads":1,"iters":20000,"reps":5}   (or "op":"matmul")
+Response: {"times":[...per rep: ns per add, ms per matmul step...],"threads":1}
 
 The first line written (before any request) describes this torch. Run it by
-hand with `--once` to print one round for the default request.
+hand with `--once` to print one measurement of each.
 """
 
 import json
@@ -60,25 +59,18 @@ def bench_matmul(threads, iters, reps):
     return out, torch.get_num_threads()
 
 
-def one_round(req):
-    add_ns, add_threads = bench_add(req["addThreads"], req["addIters"], req["addReps"])
-    mm_ms, mm_threads = bench_matmul(req["matmulThreads"], req["matmulIters"], req["matmulReps"])
-    return {"addNs": add_ns, "matmulMs": mm_ms, "threads": [add_threads, mm_threads]}
+BENCHES = {"add": bench_add, "matmul": bench_matmul}
 
 
-DEFAULT = {
-    "addThreads": 1,
-    "addIters": 100000,
-    "addReps": 3,
-    "matmulThreads": 1,
-    "matmulIters": 15,
-    "matmulReps": 3,
-}
+def serve(req):
+    times, threads = BENCHES[req["op"]](req["threads"], req["iters"], req["reps"])
+    return {"times": times, "threads": threads}
 
 
 def main():
     if "--once" in sys.argv:
-        print(json.dumps(one_round(DEFAULT)))
+        for op, iters in (("add", 100000), ("matmul", 15)):
+            print(op, json.dumps(serve({"op": op, "threads": 1, "iters": iters, "reps": 3})))
         return
     hello = {
         "torch": torch.__version__,
@@ -93,7 +85,7 @@ def main():
         req = json.loads(line)
         if req.get("quit"):
             break
-        print(json.dumps(one_round(req)), flush=True)
+        print(json.dumps(serve(req)), flush=True)
 
 
 if __name__ == "__main__":

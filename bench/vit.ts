@@ -17,7 +17,9 @@
  * line printed is one JSON object with the figures.
  *
  * Options: --rounds N (5), --iters N (2), --warmup N (1), --batch N (8), --threads N
- * (libtorch's default, the same on both sides), --quick (3 rounds of 1 iteration).
+ * (intra-op threads on both sides; 1 by default, as bench/ops.ts, because on a small
+ * shared machine more threads than idle cores measure the scheduler, not the code),
+ * --quick (3 rounds of 1 iteration).
  * Env: DSVA_TORCH_PYTHON, the Python with torch + transformers (default .venv/bin/python). */
 import { models, torch } from "../mod.ts";
 
@@ -39,7 +41,7 @@ interface Side {
 }
 
 function parseArgs(args: string[]): Config {
-  const c: Config = { rounds: 5, iters: 2, warmup: 1, batch: 8, threads: torch.getNumThreads() };
+  const c: Config = { rounds: 5, iters: 2, warmup: 1, batch: 8, threads: 1 };
   const keys: Record<string, keyof Config> = {
     "--rounds": "rounds",
     "--iters": "iters",

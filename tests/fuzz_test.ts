@@ -1206,12 +1206,6 @@ const ATEN = [
   "renorm",
 ];
 type Packet = ((...a: unknown[]) => unknown) & { overloads: string[] } & Record<string, unknown>;
-/** KNOWN CRASH: torch.ops.aten passes any integer as a ScalarType, and libtorch
- * segfaults (or hangs) on codes outside its enum, e.g. `sum(x, { dtype: -1 })`.
- * Until aten.ts validates dtype integers, the integers given here to ops.aten
- * stay in 0..4 (valid codes) unless FUZZ_ATEN_ANY_INTS=1. See the ignored
- * "KNOWN CRASH" test below. */
-const ATEN_ANY_INTS = Deno.env.get("FUZZ_ATEN_ANY_INTS") === "1";
 spec("ops.aten", (f) => {
   const name = f.r.pick(ATEN);
   const args: unknown[] = [];
@@ -1220,7 +1214,7 @@ spec("ops.aten", (f) => {
     const x = f.r.next();
     if (i === 0 ? x < 0.85 : x < 0.35) args.push(f.input());
     else if (x < 0.55) {
-      args.push(f.r.chance(0.9) ? f.r.int(ATEN_ANY_INTS ? -2 : 0, 4) : f.r.pick(JUNK_INTS));
+      args.push(f.r.chance(0.9) ? f.r.int(-2, 4) : f.r.pick(JUNK_INTS));
     } else if (x < 0.7) args.push(Array.from({ length: f.r.int(0, 3) }, () => f.r.int(-1, 3)));
     else if (x < 0.8) args.push(f.r.pick([0.5, -1.5, NaN]));
     else if (x < 0.85) args.push(f.r.chance(0.5));
@@ -1569,8 +1563,9 @@ Deno.test("fuzz: 10,000+ random calls never crash, fail only with TorchError, le
 });
 
 Deno.test({
-  name: "fuzz: KNOWN CRASH: torch.ops.aten with a ScalarType integer outside libtorch's enum",
-  ignore: Deno.env.get("FUZZ_KNOWN_CRASHES") !== "1",
+  // Once a segfault: aten.ts passed any integer as a ScalarType and libtorch indexed its
+  // tables with it. Enum arguments now take only libtorch's codes.
+  name: "fuzz: torch.ops.aten with a ScalarType integer outside libtorch's enum is a TorchError",
   async fn() {
     const mod = new URL("../mod.ts", import.meta.url).href;
     const calls = [

@@ -25,6 +25,10 @@ const MEMORY_FORMAT: Record<string, number> = {
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   v !== null && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype;
 const isInt = (v: unknown) => typeof v === "number" && Number.isInteger(v);
+const isCode = (v: unknown, table: Readonly<Record<string, number>>) =>
+  typeof v === "string"
+    ? Object.hasOwn(table, v)
+    : isInt(v) && Object.values(table).includes(v as number);
 const camel = (s: string) => s.replace(/_([a-z])/g, (_, c) => c.toUpperCase());
 
 /** Whether `v` can be passed for `a` (used to choose an overload). */
@@ -52,12 +56,14 @@ function accepts(a: SchemaArg, v: unknown): boolean {
       return Array.isArray(v) && v.every((x) => typeof x === "boolean");
     case "scalar":
       return typeof v === "number" || typeof v === "boolean";
+    // Enum arguments take their names or only the codes libtorch defines: libtorch
+    // indexes tables with them unchecked, so another integer can crash the process.
     case "dtype":
-      return typeof v === "string" && v in DTYPE_CODE || isInt(v);
+      return isCode(v, DTYPE_CODE);
     case "layout":
-      return typeof v === "string" && v in LAYOUT || isInt(v);
+      return isCode(v, LAYOUT);
     case "memoryFormat":
-      return typeof v === "string" && v in MEMORY_FORMAT || isInt(v);
+      return isCode(v, MEMORY_FORMAT);
     case "device":
       return typeof v === "string";
     case "str":

@@ -1,0 +1,156 @@
+/** The data of a training run: the dataset, its class-attribute matrix (scaled), the groups, the
+ * seen/unseen classes, and the images split into training, held-out seen, test-seen and
+ * test-unseen lists. */
+import { findDatasetLayout, openDataset, type ZslDataset } from "../data/dataset.ts";
+import type { Sample } from "../data/loader.ts";
+import { Rng } from "../data/rng.ts";
+import { openSyntheticDataset, SYNTHETIC_SPLIT } from "../data/synthetic/generate.ts";
+import type { TrainConfig } from "./types.ts";
+
+/** Everything about the data a run needs, on the host. */
+export interface TrainData {
+  /** The dataset folder. */
+  root: string;
+  /** Split name. */
+  split: string;
+  /** Class names, by class id. */
+  classes: readonly string[];
+  /** Attribute names, by column. */
+  attributeNames: readonly string[];
+  /** K. */
+  numAttributes: number;
+  /** The class × attribute matrix after scaling, row-major `[C, K]` (float32). */
+  attributes: Float32Array;
+  /** How it was scaled. */
+  attributeScale: string;
+  /** Attribute groups (name → columns), in order. */
+  groups: Record<string, number[]>;
+  /** Seen and unseen class ids, in the split file's order. */
+  seen: number[];
+  unseen: number[];
+  /** Training images (seen classes, the held-out ones removed). */
+  train: Sample[];
+  /** Held-out seen training images (not trained on). */
+  heldout: Sample[];
+  /** Test images of seen and of unseen classes. */
+  testSeen: Sample[];
+  testUnseen: Sample[];
+}
+
+/** Opens the configured dataset (generating the synthetic scenes when needed). */
+export async function openTrainDataset(config: TrainConfig): Promise<ZslDataset> {
+  const d = config.dataset;
+  if (d.kind === "synthetic") {
+    return await openSyntheticDataset({
+      seed: d.seed,
+      imagesPerClass: d.imagesPerClass,
+      size: d.size,
+    });
+  }
+  const layout = findDatasetLayout(d.dir);
+  return await openDataset({
+    images: d.images ?? layout.images,
+    attributes: d.attributes ?? layout.attributes,
+    splits: d.splits ?? layout.splits,
+    groups: d.groups ?? layout.groups,
+    split: d.split ?? undefined,
+  });
+}
+
+/** Each seen class's training images split into kept and held-out: `round(n · fraction)` held
+ * out per class (at least 1 when the fraction is positive and the class has 2 images or more),
+ * chosen by a permutation seeded with (seed, class id). */
+export function holdOut(
+  samples: readonly Sample[],
+  fraction: number,
+  seed: number,
+): { train: Sample[]; heldout: Sample[] } {
+  if (fraction <= 0) return { train: [...samples], heldout: [] };
+  const byClass = new Map<number, Sample[]>();
+  for (const s of samples) {
+    if (!byClass.has(s.label)) byClass.set(s.label, []);
+    byClass.get(s.label)!.push(s);
+  }
+  const out = new Set<Sample>();
+  for (const [label, list] of byClass) {
+    let k = Math.round(list.length * fraction);
+    if (k === 0 && list.length >= 2) k = 1;
+    const order = new Rng(seed, 0x4e1d, label).permutation(list.length);
+    for (let i = 0; i < k; i++) out.add(list[order[i]]);
+  }
+  return {
+    train: samples.filter((s) => !out.has(s)),
+    heldout: samples.filter((s) => out.has(s)),
+  };
+}
+
+/** Scales a row-major `[rows, cols]` matrix: `max` divides by the largest absolute value (when
+ * above 1), `l2` normalises each row, `none` copies. */
+export function scaleAttributeMatrix(
+  values: ArrayLike<number>,
+  rows: number,
+  cols: number,
+  how: "none" | "max" | "l2",
+): { values: Float32Array; note: string } {
+  const out = Float32Array.from(values as ArrayLike<number>);
+  if (how === "max") {
+    let m = 0;
+    for (const v of out) m = Math.max(m, Math.abs(v));
+    if (m > 1) {
+      for (let i = 0; i < out.length; i++) out[i] /= m;
+      return { values: out, note: `divided by the maximum ${m}` };
+    }
+    return { values: out, note: "unscaled (values already within [-1, 1])" };
+  }
+  if (how === "l2") {
+    for (let r = 0; r < rows; r++) {
+      let s = 0;
+      for (let c = 0; c < cols; c++) s += out[r * cols + c] ** 2;
+      const n = Math.sqrt(s) || 1;
+      for (let c = 0; c < cols; c++) out[r * cols + c] /= n;
+    }
+    return { values: out, note: "rows L2-normalised" };
+  }
+  return { values: out, note: "unscaled" };
+}
+
+/** The run's data from its config. */
+export async function loadTrainData(config: TrainConfig): Promise<TrainData> {
+  const ds = await openTrainDataset(config);
+  const { rows, cols } = ds.attributes;
+  const how = config.dataset.kind === "folder" ? config.dataset.attributeScale : "none";
+  const scaled = scaleAttributeMatrix(ds.attributes.values, rows, cols, how);
+  const groups: Record<string, number[]> = ds.groups
+    ? Object.fromEntries(Object.entries(ds.groups).map(([k, v]) => [k, [...v]]))
+    : { all: Array.from({ length: cols }, (_, i) => i) };
+  const trainval = ds.split.trainval.map((i) => ds.samples[i]);
+  const { train, heldout } = holdOut(trainval, config.heldoutFraction, config.seed);
+  const seen = [...ds.split.seen], unseen = [...ds.split.unseen];
+  if (unseen.length === 0) throw new Error(`split ${ds.split.name} has no unseen classes`);
+  return {
+    root: ds.root,
+    split: ds.split.name === "default" && config.dataset.kind === "synthetic"
+      ? SYNTHETIC_SPLIT
+      : ds.split.name,
+    classes: ds.classes,
+    attributeNames: ds.attributeNames,
+    numAttributes: cols,
+    attributes: scaled.values,
+    attributeScale: scaled.note,
+    groups,
+    seen,
+    unseen,
+    train,
+    heldout,
+    testSeen: ds.split.testSeen.map((i) => ds.samples[i]),
+    testUnseen: ds.split.testUnseen.map((i) => ds.samples[i]),
+  };
+}
+
+/** A short description of the data for logs. */
+export function describeData(d: TrainData): string {
+  return `${d.root} split ${d.split}: ${d.classes.length} classes (${d.seen.length} seen, ${d.unseen.length} unseen), ` +
+    `${d.numAttributes} attributes in ${Object.keys(d.groups).length} groups; images: ` +
+    `${d.train.length} train, ${d.heldout.length} held-out seen, ${d.testSeen.length} test-seen, ` +
+    `${d.testUnseen.length} test-unseen`;
+}

@@ -1,0 +1,440 @@
+/**
+ * The DSVA training loop: episodic batches, the recipe's phases (frozen parameters, parameter
+ * groups, lr schedule, optimizer lifetime, loss weights, AC from its epoch), per-epoch evaluation
+ * and model selection, checkpoints, and a stop between two steps that loses nothing.
+ *
+ * Resumable to the bit: the batch plan is a pure function of (seed, epoch, batch), each image's
+ * augmentation of (seed, epoch, batch, slot), libtorch's generator is re-seeded from (seed, step)
+ * before every step, and the checkpoint holds the weights, Adam's moments, the next batch and the
+ * trainer's running state. A run stopped and resumed takes the same steps on the same data as
+ * one that never stopped.
+ * @module
+ */
+import { EpisodicSampler } from "../data/episodic_sampler.ts";
+import { ImageLoader } from "../data/loader.ts";
+import { hashKeys } from "../data/rng.ts";
+import { batchToTensor } from "../data/tensor.ts";
+import { dsvaLoss, lossValues } from "../dsva/losses.ts";
+import type { DSVA } from "../dsva/model.ts";
+import {
+  type DsvaRecipe,
+  groupLearningRates,
+  type RecipePhase,
+  recipeLoss,
+  recipePhase,
+} from "../dsva/recipes.ts";
+import { saveCheckpoint } from "../io/checkpoint.ts";
+import { Adam } from "../optim/adam.ts";
+import type { Device } from "../tensor/device.ts";
+import { fromBuffer, manualSeed, noGrad, scope, type Tensor } from "../tensor/index.ts";
+import type { TrainData } from "./data.ts";
+import { branchResult, chooseGamma, heldoutSeenAccuracy } from "./metrics.ts";
+import type { EpochRecord, MetricsLog } from "./metrics_log.ts";
+import { acInTraining, runRecipe } from "./recipe.ts";
+import { concatSets, normalizationOf, scoreSamples, trainingTransform } from "./scoring.ts";
+import { maybeAutocast } from "./scoring.ts";
+import {
+  type BestState,
+  CHECKPOINTS,
+  type ModelCheckpoint,
+  RNG_NOTE,
+  type TrainCheckpoint,
+  type TrainerState,
+} from "./state.ts";
+import type { TrainConfig } from "./types.ts";
+
+/** A non-finite loss: training stops, naming the step. */
+export class NonFiniteLossError extends Error {
+  override name = "NonFiniteLossError";
+  constructor(
+    readonly step: number,
+    readonly epoch: number,
+    readonly batch: number,
+    readonly terms: Record<string, number>,
+  ) {
+    super(
+      `the loss is ${terms.total} at step ${step} (epoch ${epoch}, batch ${batch}); terms: ${
+        Object.entries(terms).map(([k, v]) => `${k}=${v}`).join(", ")
+      }. Training stopped before applying it; the last good checkpoint is ${CHECKPOINTS.last} ` +
+        `(try a lower learning rate)`,
+    );
+  }
+}
+
+/** What the trainer reports while it runs. */
+export interface TrainHooks {
+  /** After every step. */
+  onStep?(s: {
+    step: number;
+    totalSteps: number;
+    epoch: number;
+    loss: number;
+    imagesPerSecond: number;
+    etaSeconds: number | null;
+  }): void;
+  /** A line for the user (epoch summaries, checkpoints). */
+  log(line: string): void;
+  /** Checked between steps: a reason to stop now (e.g. `SIGINT`), or null. */
+  stopRequested(): string | null;
+}
+
+/** How a run ended. */
+export interface TrainOutcome {
+  status: "finished" | "interrupted";
+  /** The signal or reason, when interrupted. */
+  reason?: string;
+  step: number;
+  epochsDone: number;
+  best: BestState | null;
+  /** Seconds of training (all processes of this run). */
+  seconds: number;
+}
+
+const sameGroups = (a: RecipePhase, b: RecipePhase) =>
+  a.groups.length === b.groups.length &&
+  a.groups.every((g, i) => g.sets.join() === b.groups[i].sets.join());
+
+/** One training run over a model and its data, writing into `runDir`. */
+export class Trainer {
+  readonly recipe: DsvaRecipe;
+  readonly totalSteps: number;
+  /** The class-attribute matrix of all classes `[C, K]` and of the seen ones (in `data.seen`
+   * order; training labels index it). */
+  readonly classAttributes: Tensor;
+  readonly seenAttributes: Tensor;
+  #opt: Adam | null = null;
+  #optPhase: RecipePhase | null = null;
+  #optEpoch = -1;
+  #step = 0;
+  #epochsDone = 0;
+  #next = { epoch: 0, batch: 0 };
+  #state: TrainerState = { best: null, elapsed: 0, lossEma: NaN, epochLossSum: 0, epochSteps: 0 };
+  #t0 = performance.now();
+  #stepsThisProcess = 0;
+
+  constructor(
+    readonly model: DSVA,
+    readonly data: TrainData,
+    readonly config: TrainConfig,
+    readonly runDir: string,
+    readonly metrics: MetricsLog,
+  ) {
+    this.recipe = runRecipe(config);
+    this.totalSteps = config.epochs * config.batchesPerEpoch;
+    const c = data.classes.length, k = data.numAttributes;
+    const device = config.device as Device;
+    this.classAttributes = fromBuffer(data.attributes, [c, k], { dtype: "float32", device });
+    this.seenAttributes = scope(() =>
+      this.classAttributes.indexSelect(
+        0,
+        fromBuffer(BigInt64Array.from(data.seen, BigInt), [data.seen.length], {
+          dtype: "int64",
+          device,
+        }),
+      )
+    );
+    if (config.ways > data.seen.length) {
+      throw new RangeError(
+        `ways: ${config.ways} classes per batch, but the split has ${data.seen.length} seen classes`,
+      );
+    }
+  }
+
+  /** Steps done so far. */
+  get step(): number {
+    return this.#step;
+  }
+
+  /** Restores a checkpoint written by {@link Trainer.saveState}. */
+  restore(ck: TrainCheckpoint): void {
+    noGrad(() => this.model.loadStateDict(ck.model, { strict: true }));
+    this.#step = ck.step;
+    this.#epochsDone = ck.epoch;
+    this.#next = { epoch: ck.sampler.epoch, batch: ck.sampler.batch };
+    if (this.#next.batch >= this.config.batchesPerEpoch) this.#next = { epoch: this.#next.epoch + 1, batch: 0 };
+    this.#state = { ...ck.trainer };
+    const epoch = this.#next.epoch;
+    if (ck.optimizer && epoch < this.config.epochs) {
+      const carry = this.recipe.optimizer.lifetime === "run" || ck.optimizerEpoch === epoch;
+      if (carry) {
+        this.#ensureOptimizer(epoch);
+        this.#opt!.loadStateDict(ck.optimizer);
+      }
+    }
+  }
+
+  /** Writes the full training state to `checkpoints/last.safetensors`. */
+  async saveState(reason: string): Promise<string> {
+    const path = `${this.runDir}/${CHECKPOINTS.last}`;
+    const state: TrainCheckpoint = {
+      kind: "train-state",
+      step: this.#step,
+      epoch: this.#epochsDone,
+      model: this.model.stateDict(),
+      optimizer: this.#opt ? this.#opt.stateDict() : null,
+      optimizerEpoch: this.#optEpoch,
+      sampler: { seed: this.config.seed, epoch: this.#next.epoch, batch: this.#next.batch },
+      rng: { seed: this.config.seed, ...RNG_NOTE },
+      config: this.config,
+      trainer: { ...this.#state, elapsed: this.#elapsed() },
+      reason,
+    };
+    await saveCheckpoint(path, state);
+    return path;
+  }
+
+  #elapsed(): number {
+    return this.#state.elapsed + (performance.now() - this.#t0) / 1000;
+  }
+
+  /** Sets `requiresGrad` so that exactly the parameters the phase trains record gradients. */
+  #applyFreezing(phase: RecipePhase): void {
+    const trainable = new Set<Tensor>();
+    for (const g of phase.groups) {
+      if (g.frozen) continue;
+      for (const s of g.sets) for (const p of this.model.parameterSet(s)) trainable.add(p);
+    }
+    for (const p of this.model.parameters()) {
+      const want = trainable.has(p);
+      if (p.requiresGrad !== want) p.requiresGrad = want;
+      if (!want) p.grad = null;
+    }
+  }
+
+  /** The optimizer for `epoch`: a new Adam at each epoch (`official`) or one for the run
+   * (`clean`; rebuilt only if a phase changes the group layout). */
+  #ensureOptimizer(epoch: number): Adam {
+    const phase = recipePhase(this.recipe, epoch);
+    const o = this.recipe.optimizer;
+    const rebuild = this.#opt === null ||
+      (o.lifetime === "epoch" && this.#optEpoch !== epoch) ||
+      (this.#optPhase !== null && !sameGroups(this.#optPhase, phase));
+    if (rebuild) {
+      this.#opt?.dispose();
+      this.#opt = new Adam(
+        phase.groups.map((g) => ({
+          params: g.sets.flatMap((s) => this.model.parameterSet(s)),
+          lr: g.lr,
+        })),
+        { betas: [o.betas[0], o.betas[1]], eps: o.eps, weightDecay: o.weightDecay },
+      );
+      this.#optPhase = phase;
+    }
+    this.#optEpoch = epoch;
+    return this.#opt!;
+  }
+
+  /** Trains until the last epoch (or `maxSteps`) or until `hooks.stopRequested()`. */
+  async run(hooks: TrainHooks): Promise<TrainOutcome> {
+    const cfg = this.config;
+    this.#t0 = performance.now();
+    this.#stepsThisProcess = 0;
+    const sampler = new EpisodicSampler(this.data.train.map((s) => s.label), {
+      ways: cfg.ways,
+      shots: cfg.shots,
+      batchesPerEpoch: cfg.batchesPerEpoch,
+      seed: cfg.seed,
+    });
+    sampler.restore({ seed: cfg.seed, ...this.#next });
+    const loader = new ImageLoader(this.data.train, {
+      transform: trainingTransform(cfg),
+      normalization: normalizationOf(cfg),
+      concurrency: cfg.loaderConcurrency,
+      workers: cfg.workers,
+      seed: cfg.seed,
+    });
+    const seenRow = new Map(this.data.seen.map((c, i) => [c, i]));
+    const device = cfg.device as Device;
+    let ips = 0;
+    this.model.train();
+
+    while (this.#next.epoch < cfg.epochs) {
+      const epoch = this.#next.epoch;
+      const phase = recipePhase(this.recipe, epoch);
+      this.#applyFreezing(phase);
+      const opt = this.#ensureOptimizer(epoch);
+      const lossCfg = recipeLoss(this.recipe, epoch);
+      const useAC = acInTraining(cfg, epoch);
+      if (this.#next.batch === 0) {
+        this.#state.epochLossSum = 0;
+        this.#state.epochSteps = 0;
+        hooks.log(
+          `epoch ${epoch + 1}/${cfg.epochs}: ${phase.name}; AC ${useAC ? "on" : "off"}; lr ${
+            groupLearningRates(this.recipe, epoch, 0).map((x) => x.toExponential(1)).join(", ")
+          }`,
+        );
+      }
+      let tStep = performance.now();
+      let stopped: string | null = null;
+      let hitMax = false;
+      for await (const b of loader.batches(sampler.epoch())) {
+        const lrs = groupLearningRates(this.recipe, epoch, b.batch);
+        lrs.forEach((lr, i) => (opt.paramGroups[i].lr = lr));
+        manualSeed(hashKeys([cfg.seed, this.#step]));
+        const values = scope(() => {
+          const x = batchToTensor(b, device);
+          const y = fromBuffer(
+            BigInt64Array.from(b.labels, (l) => BigInt(seenRow.get(l)!)),
+            [b.labels.length],
+            { dtype: "int64", device },
+          );
+          const result = maybeAutocast(cfg, () => {
+            const out = this.model.forward(x, this.seenAttributes, { useAC });
+            return dsvaLoss(this.model, out, y, this.seenAttributes, lossCfg);
+          });
+          const v = lossValues(result);
+          if (!Number.isFinite(v.total)) {
+            throw new NonFiniteLossError(this.#step + 1, epoch, b.batch, v);
+          }
+          opt.zeroGrad();
+          result.total.backward();
+          opt.step();
+          return v;
+        });
+        this.#step++;
+        this.#stepsThisProcess++;
+        this.#next = { epoch, batch: b.batch + 1 };
+        const now = performance.now();
+        const stepIps = b.shape[0] / Math.max(1e-6, (now - tStep) / 1000);
+        tStep = now;
+        ips = ips === 0 ? stepIps : 0.9 * ips + 0.1 * stepIps;
+        const s = this.#state;
+        s.lossEma = Number.isFinite(s.lossEma) ? 0.95 * s.lossEma + 0.05 * values.total : values.total;
+        s.epochLossSum += values.total;
+        s.epochSteps++;
+        const { total, ...terms } = values;
+        this.metrics.append({
+          type: "step",
+          step: this.#step,
+          epoch,
+          batch: b.batch,
+          loss: total,
+          terms,
+          lr: lrs,
+          imagesPerSecond: stepIps,
+          time: this.#elapsed(),
+        });
+        const perStep = (now - this.#t0) / 1000 / this.#stepsThisProcess;
+        const left = (cfg.maxSteps > 0 ? Math.min(cfg.maxSteps, this.totalSteps) : this.totalSteps) -
+          this.#step;
+        hooks.onStep?.({
+          step: this.#step,
+          totalSteps: this.totalSteps,
+          epoch,
+          loss: s.lossEma,
+          imagesPerSecond: ips,
+          etaSeconds: perStep * Math.max(0, left),
+        });
+        if (cfg.maxSteps > 0 && this.#step >= cfg.maxSteps) {
+          hitMax = true;
+          break;
+        }
+        stopped = hooks.stopRequested();
+        if (stopped) break;
+      }
+      if (stopped && this.#next.batch < cfg.batchesPerEpoch) {
+        const path = await this.saveState(`interrupt:${stopped}`);
+        hooks.log(`${stopped}: stopped after step ${this.#step}; checkpoint ${path}`);
+        return this.#outcome("interrupted", stopped);
+      }
+      // The epoch is over (or cut short by maxSteps): evaluate, select, checkpoint.
+      this.#next = { epoch: epoch + 1, batch: 0 };
+      this.#epochsDone = epoch + 1;
+      const last = epoch + 1 >= cfg.epochs || hitMax;
+      if ((epoch + 1) % cfg.evalEvery === 0 || last) await this.#evaluateEpoch(epoch, hooks);
+      await this.saveState(hitMax ? "max-steps" : "epoch");
+      if (hitMax) {
+        hooks.log(`maxSteps ${cfg.maxSteps} reached after epoch ${epoch + 1}`);
+        break;
+      }
+      stopped = stopped ?? hooks.stopRequested();
+      if (stopped && !last) {
+        hooks.log(`${stopped}: stopped after epoch ${epoch + 1}; checkpoint saved`);
+        return this.#outcome("interrupted", stopped);
+      }
+    }
+    return this.#outcome("finished");
+  }
+
+  #outcome(status: TrainOutcome["status"], reason?: string): TrainOutcome {
+    return {
+      status,
+      ...(reason ? { reason } : {}),
+      step: this.#step,
+      epochsDone: this.#epochsDone,
+      best: this.#state.best,
+      seconds: this.#elapsed(),
+    };
+  }
+
+  /** Held-out and (monitoring) test evaluation of one epoch, model selection and the best
+   * checkpoint. */
+  async #evaluateEpoch(epoch: number, hooks: TrainHooks): Promise<void> {
+    const cfg = this.config, d = this.data;
+    const t0 = performance.now();
+    const useAC = cfg.ac.enabled && cfg.ac.atTest;
+    const heldout = d.heldout.length > 0
+      ? await scoreSamples(this.model, d.heldout, this.classAttributes, cfg, { useAC })
+      : null;
+    const heldoutAcc = heldout ? heldoutSeenAccuracy(heldout, d.seen, "vam") : null;
+    let test: EpochRecord["test"] = null;
+    if (cfg.monitorTest || cfg.selection === "official") {
+      const ts = concatSets(
+        await scoreSamples(this.model, d.testSeen, this.classAttributes, cfg, { useAC }),
+        await scoreSamples(this.model, d.testUnseen, this.classAttributes, cfg, { useAC }),
+      );
+      const g = chooseGamma(cfg, heldout, d.seen, d.unseen, "vam");
+      const r = branchResult(ts, d.seen, d.unseen, "vam", g);
+      test = { zsl: r.zsl, S: r.S, U: r.U, H: r.H, gamma: r.gamma, ausuc: r.ausuc };
+    }
+    const [score, metric] = cfg.selection === "official"
+      ? [cfg.selectionMetric === "H" ? test!.H : test!.zsl, `test ${cfg.selectionMetric} (official)`]
+      : cfg.selection === "heldout"
+      ? [heldoutAcc!, "held-out seen accuracy"]
+      : [epoch, "last epoch"];
+    const prev = this.#state.best;
+    const isBest = prev === null || score > prev.score;
+    if (isBest) {
+      this.#state.best = { epoch, step: this.#step, score, metric };
+      const ck: ModelCheckpoint = {
+        kind: "model",
+        step: this.#step,
+        epoch,
+        model: this.model.stateDict(),
+        config: cfg,
+        best: this.#state.best,
+      };
+      await saveCheckpoint(`${this.runDir}/${CHECKPOINTS.best}`, ck);
+    }
+    const s = this.#state;
+    const rec: EpochRecord = {
+      type: "epoch",
+      epoch,
+      step: this.#step,
+      trainLoss: s.epochSteps > 0 ? s.epochLossSum / s.epochSteps : NaN,
+      heldoutSeenAcc: heldoutAcc,
+      test,
+      selectionScore: score,
+      best: isBest,
+      time: this.#elapsed(),
+      evalSeconds: (performance.now() - t0) / 1000,
+    };
+    this.metrics.append(rec);
+    const pct = (x: number) => (x * 100).toFixed(1);
+    hooks.log(
+      `epoch ${epoch + 1}/${cfg.epochs} done: loss ${rec.trainLoss.toFixed(4)}` +
+        (heldoutAcc !== null ? ` · held-out seen ${pct(heldoutAcc)}%` : "") +
+        (test
+          ? ` · test ZSL ${pct(test.zsl)}% S ${pct(test.S)} U ${pct(test.U)} H ${pct(test.H)}`
+          : "") +
+        (isBest ? ` · best (${metric})` : "") + ` · ${rec.time.toFixed(0)} s`,
+    );
+  }
+
+  /** Frees the optimizer state and the attribute matrices (not the model). */
+  dispose(): void {
+    this.#opt?.dispose();
+    this.classAttributes.dispose();
+    this.seenAttributes.dispose();
+  }
+}
