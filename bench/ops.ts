@@ -7,16 +7,22 @@
  *          reset (set to None) before each iteration
  *
  * Method: one Python process (bench/ops_baseline.py) stays up and answers
- * requests over a pipe, so there is no `import torch` per round. Each round
- * measures one workload in this process, then the same workload in Python (or
- * the other way round: the first side alternates). Blocks are short (tens of
- * ms), so a burst of load from other processes hits both sides alike or only a
- * few rounds. Per side and round: the median of its reps; the ratio is the
- * median of the per-round ratios Deno/Python. The last line printed is one JSON
- * object with the figures.
+ * requests over a pipe, so there is no `import torch` per measurement. A round
+ * is `reps` pairs of one timed block in this process and the same block in
+ * Python, the side that goes first alternating from pair to pair. Blocks are
+ * short (tens of ms), so a burst of load from other processes hits both sides
+ * alike or only a few rounds. Per side and round: the median of its blocks;
+ * the reported ratio is the median of the per-round ratios Deno/Python, and the
+ * reported times are the medians of the per-round medians. The last line
+ * printed is one JSON object with the figures.
+ *
+ * Threads: 1 for both workloads and both sides by default. On the 2-vCPU shared
+ * development VM, 2 OpenMP threads made the matmul step 1.4-7x slower and far
+ * noisier than 1 (another process holds the second core); use
+ * `--matmul-threads 2` (or more) on a machine with idle cores.
  *
  * Options: --rounds N (15), --add-iters N (20000), --add-reps N (5),
- * --matmul-iters N (5), --matmul-reps N (3), --add-threads N (1),
+ * --matmul-iters N (4), --matmul-reps N (5), --add-threads N (1),
  * --matmul-threads N (1), --quick (5 rounds).
  * Env: DSVA_TORCH_PYTHON, the Python with torch (default .venv/bin/python). */
 import { torch } from "../mod.ts";
@@ -40,8 +46,8 @@ function parseArgs(args: string[]): Config {
     addIters: 20_000,
     addReps: 5,
     addThreads: 1,
-    matmulIters: 5,
-    matmulReps: 3,
+    matmulIters: 4,
+    matmulReps: 5,
     matmulThreads: 1,
   };
   const keys: Record<string, keyof Config> = {
@@ -186,7 +192,6 @@ async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string
 // ---- driver ----
 
 interface Round {
-  first: "Deno" | "Python";
   deno: number;
   python: number;
   ratio: number;
@@ -201,27 +206,33 @@ async function compare(
   reps: number,
 ): Promise<Round[]> {
   const out: Round[] = [];
-  const check = (who: string, m: Measured) => {
+  const one = (who: string, m: Measured) => {
     if (m.threads !== threads) {
       throw new Error(`bench ops: ${who} ran ${op} with ${m.threads} threads, not ${threads}`);
     }
-    return median(m.times);
+    return m.times[0];
   };
   for (let r = 0; r < rounds; r++) {
-    let deno: number, python: number;
-    if (r % 2 === 0) {
-      deno = check("Deno", DENO[op](threads, iters, reps));
-      python = check("Python", await py.measure(op, threads, iters, reps));
-    } else {
-      python = check("Python", await py.measure(op, threads, iters, reps));
-      deno = check("Deno", DENO[op](threads, iters, reps));
+    // One rep per side at a time, the first side alternating, so both sides
+    // sample the same stretch of host load.
+    const deno: number[] = [], python: number[] = [];
+    for (let k = 0; k < reps; k++) {
+      if ((r + k) % 2 === 0) {
+        deno.push(one("Deno", DENO[op](threads, iters, 1)));
+        python.push(one("Python", await py.measure(op, threads, iters, 1)));
+      } else {
+        python.push(one("Python", await py.measure(op, threads, iters, 1)));
+        deno.push(one("Deno", DENO[op](threads, iters, 1)));
+      }
     }
-    out.push({ first: r % 2 === 0 ? "Deno" : "Python", deno, python, ratio: deno / python });
+    const d = median(deno), p = median(python);
+    out.push({ deno: d, python: p, ratio: d / p });
   }
   return out;
 }
 
 const fmt = (x: number, d = 1) => x.toFixed(d);
+const threads = (n: number) => `${n} thread${n === 1 ? "" : "s"}`;
 
 export async function run(args: string[]): Promise<void> {
   const c = parseArgs(args);
@@ -243,8 +254,8 @@ export async function run(args: string[]): Promise<void> {
     );
     console.log(
       `  threads (both sides): add ${c.addThreads}, matmul ${c.matmulThreads}; ${c.rounds} rounds;` +
-        ` per side and round: add ${c.addReps} reps x ${c.addIters}, matmul ${c.matmulReps} reps x ` +
-        `${c.matmulIters}`,
+        ` per side and round: add ${c.addReps} blocks x ${c.addIters} ops, matmul ${c.matmulReps}` +
+        ` blocks x ${c.matmulIters} steps`,
     );
 
     // Warm-up: V8 optimizes the Deno loops (and OSR) before anything is timed.
@@ -264,13 +275,15 @@ export async function run(args: string[]): Promise<void> {
     );
 
     console.log(
-      "\nround  first   add ns: Deno   Python  ratio   matmul ms: Deno   Python  ratio",
+      "\nround   add ns: Deno   Python  ratio   matmul ms: Deno   Python  ratio",
     );
     for (let r = 0; r < c.rounds; r++) {
       const a = add[r], m = mm[r];
       console.log(
-        `${String(r + 1).padStart(5)}  ${a.first.padEnd(6)}` +
-          `${fmt(a.deno).padStart(14)} ${fmt(a.python).padStart(8)} ${fmt(a.ratio, 3).padStart(6)}` +
+        `${String(r + 1).padStart(5)}` +
+          `${fmt(a.deno).padStart(15)} ${fmt(a.python).padStart(8)} ${
+            fmt(a.ratio, 3).padStart(6)
+          }` +
           `${fmt(m.deno, 2).padStart(18)} ${fmt(m.python, 2).padStart(8)} ${
             fmt(m.ratio, 3).padStart(6)
           }`,
@@ -293,11 +306,13 @@ export async function run(args: string[]): Promise<void> {
     };
     const verdict = (ok: boolean) => (ok ? "ok" : "MISSED");
     console.log(
-      `\nmedians over rounds; ratio = median of the per-round Deno/Python ratios\n` +
-        `  tiny add (16 x f32, alloc+free, ${c.addThreads} thread): Deno ${result.addNsDeno} ns,` +
+      `\nmedians of the per-round medians; ratio = median of the per-round Deno/Python ratios\n` +
+        `  tiny add (16 x f32, alloc+free, ${
+          threads(c.addThreads)
+        }): Deno ${result.addNsDeno} ns,` +
         ` Python ${result.addNsPython} ns, ratio ${result.addRatio}` +
         `  [target <= 0.75: ${verdict(result.addRatio <= 0.75)}]\n` +
-        `  512x512 matmul+relu+sum fwd+bwd (${c.matmulThreads} thread): Deno ` +
+        `  512x512 matmul+relu+sum fwd+bwd (${threads(c.matmulThreads)}): Deno ` +
         `${result.matmulMsDeno} ms, Python ${result.matmulMsPython} ms, ratio ` +
         `${result.matmulRatio}  [target 0.95-1.05: ${
           verdict(result.matmulRatio >= 0.95 && result.matmulRatio <= 1.05)

@@ -11,16 +11,20 @@
  * backward. Both models are in train mode (dropout 0) and built once.
  *
  * Method (as bench/ops.ts): one Python process stays up and serves rounds over a pipe; each
- * round times `--iters` iterations in this process and in that one, alternating which goes
- * first. Within a side, the median iteration of the round; images/s = batch / median time;
- * the reported ratio is the median of the per-round ratios Deno/Python images/s. The last
- * line printed is one JSON object with the figures.
+ * round times `--iters` iterations in this process and then in that one, or the other way
+ * round, alternating which goes first. Rounds are short (one iteration per side by default)
+ * so that the two halves of a round see the same load on a shared machine. Within a side,
+ * the median iteration of the round; images/s = batch / median wall time; the reported
+ * ratio is the median of the per-round ratios Deno/Python images/s. Each side's process
+ * CPU time per iteration is reported too (at 1 thread it is the work done, whatever the
+ * machine's load). The last line printed is one JSON object with the figures.
  *
- * Options: --rounds N (5), --iters N (2), --warmup N (1), --batch N (8), --threads N
+ * Options: --rounds N (10), --iters N (1), --warmup N (1), --batch N (8), --threads N
  * (intra-op threads on both sides; 1 by default, as bench/ops.ts, because on a small
  * shared machine more threads than idle cores measure the scheduler, not the code),
- * --quick (3 rounds of 1 iteration).
+ * --quick (4 rounds).
  * Env: DSVA_TORCH_PYTHON, the Python with torch + transformers (default .venv/bin/python). */
+import process from "node:process";
 import { models, torch } from "../mod.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
@@ -36,12 +40,18 @@ interface Config {
 }
 
 interface Side {
+  /** Wall time per iteration. */
   ms: number[];
+  /** Process CPU time (user + system, all threads) per iteration. */
+  cpuMs: number[];
+  /** Time the main thread was runnable but not running (waiting for a core) per
+   * iteration, from /proc/thread-self/schedstat; null where that is not available. */
+  waitMs: (number | null)[];
   threads: number;
 }
 
 function parseArgs(args: string[]): Config {
-  const c: Config = { rounds: 5, iters: 2, warmup: 1, batch: 8, threads: 1 };
+  const c: Config = { rounds: 10, iters: 1, warmup: 1, batch: 8, threads: 1 };
   const keys: Record<string, keyof Config> = {
     "--rounds": "rounds",
     "--iters": "iters",
@@ -52,7 +62,7 @@ function parseArgs(args: string[]): Config {
   for (let i = 0; i < args.length; i++) {
     const [flag, inline] = args[i].split("=", 2);
     if (flag === "--quick") {
-      Object.assign(c, { rounds: 3, iters: 1 });
+      c.rounds = 4;
       continue;
     }
     const key = keys[flag];
@@ -66,6 +76,12 @@ function parseArgs(args: string[]): Config {
   return c;
 }
 
+/** Median of the non-null values (NaN if none). */
+const medianOf = (xs: readonly (number | null)[]): number => {
+  const v = xs.filter((x): x is number => x !== null);
+  return v.length ? median(v) : NaN;
+};
+
 const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -73,6 +89,15 @@ const median = (xs: readonly number[]): number => {
 };
 
 // ---- the Deno side ----
+
+/** Nanoseconds this thread has waited on a run queue (Linux schedstat), or null. */
+function runQueueNs(): number | null {
+  try {
+    return Number(Deno.readTextFileSync("/proc/thread-self/schedstat").split(" ")[1]);
+  } catch {
+    return null;
+  }
+}
 
 class DenoBench {
   readonly model: models.VisionTransformer;
@@ -88,20 +113,32 @@ class DenoBench {
     this.params = this.model.parameters().reduce((n, p) => n + p.numel, 0);
   }
 
-  step(): number {
+  /** One iteration: [wall ms, CPU ms, run-queue wait ms]. */
+  step(): [number, number, number | null] {
+    const w0 = runQueueNs();
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     this.model.zeroGrad();
     torch.scope(() => {
       const out = this.model.forward(this.pixels);
       out.lastHiddenState.mean().add(out.pooledOutput.mean()).backward();
     });
-    return performance.now() - t0;
+    const t1 = performance.now();
+    const c1 = process.cpuUsage(c0);
+    const w1 = runQueueNs();
+    const wait = w0 === null || w1 === null ? null : (w1 - w0) / 1e6;
+    return [t1 - t0, (c1.user + c1.system) / 1000, wait];
   }
 
   round(iters: number): Side {
     torch.setNumThreads(this.c.threads);
-    const ms = Array.from({ length: iters }, () => this.step());
-    return { ms, threads: torch.getNumThreads() };
+    const steps = Array.from({ length: iters }, () => this.step());
+    return {
+      ms: steps.map((s) => s[0]),
+      cpuMs: steps.map((s) => s[1]),
+      waitMs: steps.map((s) => s[2]),
+      threads: torch.getNumThreads(),
+    };
   }
 
   dispose() {
@@ -190,7 +227,7 @@ export async function run(args: string[]): Promise<void> {
 
     // Build both models and warm up (Deno first, then Python; each idle while the other runs).
     deno = new DenoBench(c);
-    const denoWarm = Array.from({ length: c.warmup }, () => deno!.step());
+    const denoWarm = Array.from({ length: c.warmup }, () => deno!.step()[0]);
     const setup = await py.request<{ threads: number; params: number; warmupMs: number[] }>({
       setup: true,
       threads: c.threads,
@@ -198,7 +235,9 @@ export async function run(args: string[]): Promise<void> {
       warmup: c.warmup,
     });
     if (setup.params !== deno.params) {
-      throw new Error(`bench vit: parameter counts differ (Deno ${deno.params}, Python ${setup.params})`);
+      throw new Error(
+        `bench vit: parameter counts differ (Deno ${deno.params}, Python ${setup.params})`,
+      );
     }
     console.log(
       `  parameters: ${deno.params} (both); warm-up ms: Deno ${denoWarm.map((x) => fmt(x, 0))},` +
@@ -206,7 +245,10 @@ export async function run(args: string[]): Promise<void> {
     );
 
     const rows: { deno: Side; py: Side }[] = [];
-    console.log("\nround  first    ms/iter: Deno   Python    images/s: Deno  Python   ratio");
+    console.log(
+      "\nround  first   wall ms/iter: Deno  Python   images/s: Deno  Python   ratio" +
+        "   CPU ms/iter: Deno  Python   run-queue wait ms: Deno  Python",
+    );
     for (let r = 0; r < c.rounds; r++) {
       let d: Side, p: Side;
       if (r % 2 === 0) {
@@ -217,21 +259,30 @@ export async function run(args: string[]): Promise<void> {
         d = deno.round(c.iters);
       }
       for (const [who, s] of [["Deno", d], ["Python", p]] as const) {
-        if (s.threads !== c.threads) throw new Error(`bench vit: ${who} ran with ${s.threads} threads`);
+        if (s.threads !== c.threads) {
+          throw new Error(`bench vit: ${who} ran with ${s.threads} threads`);
+        }
       }
       rows.push({ deno: d, py: p });
       const [dm, pm] = [median(d.ms), median(p.ms)];
       const [di, pi] = [c.batch * 1000 / dm, c.batch * 1000 / pm];
       console.log(
         `${String(r + 1).padStart(5)}  ${r % 2 === 0 ? "Deno  " : "Python"}` +
-          `${fmt(dm, 0).padStart(15)} ${fmt(pm, 0).padStart(8)}` +
-          `${fmt(di, 2).padStart(16)} ${fmt(pi, 2).padStart(7)} ${fmt(di / pi, 3).padStart(7)}`,
+          `${fmt(dm, 0).padStart(19)} ${fmt(pm, 0).padStart(7)}` +
+          `${fmt(di, 2).padStart(16)} ${fmt(pi, 2).padStart(7)} ${fmt(di / pi, 3).padStart(7)}` +
+          `${fmt(median(d.cpuMs), 0).padStart(19)} ${fmt(median(p.cpuMs), 0).padStart(7)}` +
+          `${fmt(medianOf(d.waitMs), 0).padStart(25)} ${fmt(medianOf(p.waitMs), 0).padStart(7)}`,
       );
     }
 
     const denoMs = median(rows.flatMap((x) => x.deno.ms));
     const pyMs = median(rows.flatMap((x) => x.py.ms));
     const ratio = median(rows.map((x) => median(x.py.ms) / median(x.deno.ms)));
+    const denoCpu = median(rows.flatMap((x) => x.deno.cpuMs));
+    const pyCpu = median(rows.flatMap((x) => x.py.cpuMs));
+    const cpuRatio = median(rows.map((x) => median(x.py.cpuMs) / median(x.deno.cpuMs)));
+    const denoWait = medianOf(rows.flatMap((x) => x.deno.waitMs));
+    const pyWait = medianOf(rows.flatMap((x) => x.py.waitMs));
     const result = {
       bench: "vit",
       model: "ViT-B/32",
@@ -248,13 +299,29 @@ export async function run(args: string[]): Promise<void> {
       imagesPerSecDeno: +fmt(c.batch * 1000 / denoMs, 3),
       imagesPerSecPython: +fmt(c.batch * 1000 / pyMs, 3),
       ratio: +fmt(ratio, 3),
+      cpuMsPerIterDeno: +fmt(denoCpu),
+      cpuMsPerIterPython: +fmt(pyCpu),
+      cpuRatio: +fmt(cpuRatio, 3),
+      runQueueWaitMsDeno: Number.isNaN(denoWait) ? null : +fmt(denoWait),
+      runQueueWaitMsPython: Number.isNaN(pyWait) ? null : +fmt(pyWait),
       seconds: +fmt((performance.now() - started) / 1000),
     };
     console.log(
       `\nmedians over all timed iterations; ratio = median of per-round Deno/Python images/s\n` +
         `  ViT-B/32 fwd+bwd, batch ${c.batch}, ${c.threads} threads: Deno ${result.imagesPerSecDeno}` +
         ` images/s, Python ${result.imagesPerSecPython} images/s, ratio ${result.ratio}` +
-        `  [target >= 1.0: ${result.ratio >= 1 ? "ok" : "MISSED"}]\n  took ${result.seconds} s`,
+        `  [target >= 1.0: ${result.ratio >= 1 ? "ok" : "MISSED"}]\n` +
+        `  CPU time per iteration: Deno ${result.cpuMsPerIterDeno} ms, Python` +
+        ` ${result.cpuMsPerIterPython} ms, ratio Python/Deno ${result.cpuRatio}\n` +
+        `  main thread waiting for a core (other load on the machine) per iteration:` +
+        ` Deno ${result.runQueueWaitMsDeno ?? "n/a"} ms, Python ${
+          result.runQueueWaitMsPython ?? "n/a"
+        } ms` +
+        (denoWait + pyWait > 0.1 * (denoMs + pyMs)
+          ? "\n  NOTE: the machine was busy; the wall-time ratio moves with that load, the CPU" +
+            " ratio does not"
+          : "") +
+        `\n  took ${result.seconds} s`,
     );
     console.log(JSON.stringify(result));
   } finally {

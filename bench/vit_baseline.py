@@ -13,9 +13,12 @@ Serves rounds over stdin/stdout so that the model is built once and the Deno
 driver can alternate with it: one JSON request per line in, one JSON result per
 line out.
 
-Setup:    {"setup":true,"threads":2,"batch":8,"warmup":1}
-          -> {"threads":2,"params":87849216,"warmupMs":[...]}
-Round:    {"iters":2} -> {"ms":[...per iteration...],"threads":2}
+Setup:    {"setup":true,"threads":1,"batch":8,"warmup":1}
+          -> {"threads":1,"params":87456000,"warmupMs":[...]}
+Round:    {"iters":1} -> {"ms":[...],"cpuMs":[...],"waitMs":[...],"threads":1}
+          per iteration: ms, wall time; cpuMs, this process's CPU time (user +
+          system, all threads); waitMs, time the main thread waited on a run queue
+          (Linux /proc/thread-self/schedstat; null elsewhere).
 
 The first line written (before any request) describes this torch. Run it by
 hand with `--once` for one setup and one round.
@@ -42,6 +45,14 @@ CONFIG = dict(
 )
 
 
+def run_queue_ns():
+    try:
+        with open("/proc/thread-self/schedstat") as f:
+            return int(f.read().split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 class Bench:
     def __init__(self, threads, batch, warmup):
         from transformers import CLIPVisionConfig, CLIPVisionModel
@@ -55,25 +66,36 @@ class Bench:
         self.pixels = torch.randn(batch, 3, CONFIG["image_size"], CONFIG["image_size"])
         self.threads = threads
         self.params = sum(p.numel() for p in self.model.parameters())
-        self.warmup_ms = [self.step() for _ in range(warmup)]
+        self.warmup_ms = [self.step()[0] for _ in range(warmup)]
 
     def step(self):
+        w0 = run_queue_ns()
+        c0 = time.process_time_ns()
         t0 = time.perf_counter_ns()
         self.model.zero_grad(set_to_none=True)
         out = self.model(pixel_values=self.pixels)
         (out.last_hidden_state.mean() + out.pooler_output.mean()).backward()
-        return (time.perf_counter_ns() - t0) / 1e6
+        t1 = time.perf_counter_ns()
+        c1 = time.process_time_ns()
+        w1 = run_queue_ns()
+        wait = None if w0 is None or w1 is None else (w1 - w0) / 1e6
+        return (t1 - t0) / 1e6, (c1 - c0) / 1e6, wait
 
     def round(self, iters):
         torch.set_num_threads(self.threads)
-        ms = [self.step() for _ in range(iters)]
-        return {"ms": ms, "threads": torch.get_num_threads()}
+        steps = [self.step() for _ in range(iters)]
+        return {
+            "ms": [s[0] for s in steps],
+            "cpuMs": [s[1] for s in steps],
+            "waitMs": [s[2] for s in steps],
+            "threads": torch.get_num_threads(),
+        }
 
 
 def main():
     if "--once" in sys.argv:
         b = Bench(threads=torch.get_num_threads(), batch=8, warmup=1)
-        print(json.dumps({"warmupMs": b.warmup_ms, **b.round(2)}))
+        print(json.dumps({"warmupMs": b.warmup_ms, **b.round(1)}))
         return
     hello = {
         "torch": torch.__version__,

@@ -254,7 +254,7 @@ export const DEFAULTS = {
   device: "cpu",
   autocast: "none",
   threads: "auto",
-  gammaRetain: 0.95,
+  gammaRetain: 0.8,
   evalEvery: 1,
   monitorTest: true,
   testBatchSize: 64,

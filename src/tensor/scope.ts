@@ -12,6 +12,7 @@ export interface Owned {
 
 const stack: Owned[][] = [];
 let freeBuf = new Float64Array(1024);
+let freePtr = Deno.UnsafePointer.of(freeBuf); // taken once per buffer, not per scope
 
 /** Registers a new tensor with the innermost scope, if any. */
 export function track(t: Owned): void {
@@ -20,16 +21,29 @@ export function track(t: Owned): void {
   if (registry) registry.register(t, t._h, t);
 }
 
-/** Frees the handles of `ts` (except `except`) with one native call. */
-function freeAll(ts: Owned[], except: Set<Owned> | null) {
-  if (freeBuf.length < ts.length) freeBuf = new Float64Array(ts.length * 2);
+/** Frees the handles of `ts` with one native call, except kept tensors and those
+ * in `escaping` (a tensor, a set of them, or null), which move to `parent`
+ * unless kept. */
+function freeAll(ts: Owned[], escaping: Owned | Set<Owned> | null, parent?: Owned[]) {
+  if (freeBuf.length < ts.length) {
+    freeBuf = new Float64Array(ts.length * 2);
+    freePtr = Deno.UnsafePointer.of(freeBuf);
+  }
   let n = 0;
-  for (const t of ts) {
-    if (t._kept || (except !== null && except.has(t))) continue;
+  for (let i = 0; i < ts.length; i++) {
+    const t = ts[i];
+    if (t._kept) continue;
+    if (
+      escaping !== null && (escaping === t || (escaping instanceof Set && escaping.has(t)))
+    ) {
+      if (parent !== undefined) parent.push(t);
+      continue;
+    }
     const h = t._release();
     if (h !== 0) freeBuf[n++] = h;
   }
-  if (n > 0) lib.dt_tensor_free_many(Deno.UnsafePointer.of(freeBuf), n);
+  if (n === 1) lib.dt_tensor_free(freeBuf[0]);
+  else if (n > 0) lib.dt_tensor_free_many(freePtr, n);
 }
 
 /** Every tensor reachable from a returned value (arrays, plain objects, Maps). */
@@ -43,6 +57,16 @@ function reachable(v: unknown, out: Set<Owned>, isTensor: (x: unknown) => x is O
   }
 }
 
+/** The tensors reachable from `v`: null, the one tensor, or a set (no Set is
+ * built for the common results: nothing, or a single tensor). */
+function escapingFrom(v: unknown): Owned | Set<Owned> | null {
+  if (v === null || typeof v !== "object") return null;
+  if (isTensorFn(v)) return v;
+  const out = new Set<Owned>();
+  reachable(v, out, isTensorFn);
+  return out.size === 0 ? null : out;
+}
+
 let isTensorFn: (x: unknown) => x is Owned = (_x): _x is Owned => false;
 export function setTensorPredicate(fn: (x: unknown) => x is Owned): void {
   isTensorFn = fn;
@@ -50,7 +74,8 @@ export function setTensorPredicate(fn: (x: unknown) => x is Owned): void {
 
 /** Runs `fn`; afterwards frees every tensor created inside it except those
  * reachable from its return value (which move to the enclosing scope) and
- * those passed to `keep()`. Synchronous: `fn` must not return a Promise. */
+ * those passed to `keep()`. Tensors from outside that `fn` returns are left
+ * where they were. Synchronous: `fn` must not return a Promise. */
 export function scope<T>(fn: () => T): T {
   const mine: Owned[] = [];
   stack.push(mine);
@@ -69,11 +94,7 @@ export function scope<T>(fn: () => T): T {
       "torch.scope(fn): fn returned a Promise; scopes are synchronous. Await outside the scope, or scope the synchronous part.",
     );
   }
-  const escaping = new Set<Owned>();
-  reachable(result, escaping, isTensorFn);
-  freeAll(mine, escaping);
-  const parent = stack.length === 0 ? undefined : stack[stack.length - 1];
-  if (parent !== undefined) { for (const t of escaping) if (!t._kept) parent.push(t); }
+  freeAll(mine, escapingFrom(result), stack.length === 0 ? undefined : stack[stack.length - 1]);
   return result;
 }
 

@@ -81,9 +81,10 @@ export async function readCheckpoint(
   device: Device = "cpu",
 ): Promise<(TrainCheckpoint | ModelCheckpoint) & Disposable> {
   const c = await loadCheckpoint<TrainCheckpoint | ModelCheckpoint>(path, { device });
-  if (c.kind !== "train-state" && c.kind !== "model") {
+  const kind = (c as { kind?: unknown }).kind;
+  if (kind !== "train-state" && kind !== "model") {
     c[Symbol.dispose]();
-    throw new Error(`${path}: not a DSVA training checkpoint (kind ${String(c.kind)})`);
+    throw new Error(`${path}: not a DSVA training checkpoint (kind ${String(kind)})`);
   }
   if (!(c.model instanceof Map)) {
     c[Symbol.dispose]();

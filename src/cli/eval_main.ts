@@ -1,0 +1,135 @@
+/**
+ * `deno task eval --run <runDir>` (or `--checkpoint <file>`): evaluate a trained DSVA — ZSL
+ * accuracy; GZSL S, U, H with calibrated stacking (a given γ, or γ chosen on the held-out seen
+ * images); the seen–unseen curve and AUSUC; every branch (VAM, global, fused). Writes
+ * `eval.json`, `eval.md`, `confusion.png` and `seen_unseen_curve.json`; the last output line is
+ * the content of `eval.json`.
+ * @module
+ */
+import { Command, CommanderError } from "npm:commander@^15";
+import { cuda, noGrad, setNumThreads } from "../tensor/index.ts";
+import { describeData, loadTrainData } from "../train/data.ts";
+import { evaluateModel, writeEvaluation } from "../train/evaluate.ts";
+import { buildModel } from "../train/model.ts";
+import { attentionPictures } from "../train/pictures.ts";
+import { CHECKPOINTS, readCheckpoint } from "../train/state.ts";
+import { fromBuffer } from "../tensor/index.ts";
+import { checkResolvedConfig, ConfigError, mergePartial, parsePartialConfig, resolveConfig } from "./config.ts";
+import { isDir } from "./run_dir.ts";
+
+function program(): Command {
+  return new Command("deno task eval")
+    .description("Evaluate a DSVA checkpoint: ZSL, GZSL (S, U, H), AUSUC, per branch.")
+    .option("--run <runDir>", "a run folder (uses its checkpoints/best.safetensors)")
+    .option("--checkpoint <file>", "a checkpoint file (best.safetensors or last.safetensors)")
+    .option("--which <best|last>", "with --run: which checkpoint", "best")
+    .option("--gamma <x|heldout>", "calibrated-stacking γ, or chosen on held-out seen images")
+    .option("--gamma-retain <x>", "with --gamma heldout: fraction of held-out seen images kept seen")
+    .option("--no-ac", "no Attention Concentration at test time")
+    .option("--device <cpu|cuda|cuda:N>", "device")
+    .option("--autocast <none|bf16>", "CUDA autocast")
+    .option("--threads <n|auto>", "libtorch threads")
+    .option("--out <dir>", "where to write eval.json etc. (default: the run folder)")
+    .option("--pictures <n>", "also write n attention pictures into <out>/pictures", "0")
+    .allowExcessArguments(false)
+    .exitOverride();
+}
+
+function fail(code: number, msg: string): never {
+  console.error(`eval: ${msg}`);
+  console.log(JSON.stringify({ error: msg }));
+  Deno.exit(code);
+}
+
+/** Runs `deno task eval` with `argv`. */
+export async function main(argv: readonly string[]): Promise<void> {
+  const prog = program();
+  try {
+    prog.parse([...argv], { from: "user" });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === "commander.helpDisplayed" || e.code === "commander.help") Deno.exit(0);
+      console.error(prog.helpInformation());
+      fail(2, e.message);
+    }
+    throw e;
+  }
+  const o = prog.opts() as Record<string, string | boolean | undefined>;
+  const given = (k: string) => prog.getOptionValueSource(k) === "cli";
+  if (!o.run === !o.checkpoint) fail(2, "give exactly one of --run <runDir> or --checkpoint <file>");
+  if (o.which !== "best" && o.which !== "last") fail(2, `--which: expected best or last, got ${o.which}`);
+  let path: string, outDir: string;
+  if (o.run) {
+    const dir = String(o.run).replace(/\/+$/, "");
+    if (!isDir(dir)) fail(2, `--run ${dir}: no such run folder`);
+    path = `${dir}/${CHECKPOINTS[o.which as "best" | "last"]}`;
+    outDir = String(o.out ?? dir);
+  } else {
+    path = String(o.checkpoint);
+    const parent = path.replace(/\/[^/]*$/, "") || ".";
+    outDir = String(o.out ?? (parent.endsWith("/checkpoints") ? parent.slice(0, -12) : parent));
+  }
+
+  // Overrides of the run's config, validated like the train flags.
+  const num = (v: unknown) => (typeof v === "string" && v.trim() !== "" && Number.isFinite(Number(v)) ? Number(v) : v);
+  const over: Record<string, unknown> = {};
+  if (given("device")) over.device = o.device;
+  if (given("autocast")) over.autocast = o.autocast;
+  if (given("threads")) over.threads = num(o.threads);
+  if (given("gamma")) over.gamma = num(o.gamma);
+  if (given("gammaRetain")) over.gammaRetain = num(o.gammaRetain);
+  let picturesN = 0;
+  let config;
+  try {
+    const flagOf = (p: string) => `--${p.split(".")[0]}`;
+    const partial = parsePartialConfig(over, flagOf);
+    const pn = num(o.pictures);
+    if (typeof pn !== "number" || !Number.isInteger(pn) || pn < 0) {
+      throw new ConfigError(`pictures: expected a non-negative integer (got ${JSON.stringify(o.pictures)}) [--pictures]`);
+    }
+    picturesN = pn;
+    // The checkpoint's config (validated), with the overrides.
+    using probe = await readCheckpoint(path);
+    const saved = checkResolvedConfig(probe.config, `${path} (config)`);
+    config = resolveConfig(mergePartial(saved as never, partial));
+    if (partial.gamma === "heldout" && config.heldoutFraction === 0) {
+      throw new ConfigError('--gamma heldout: this run has no held-out seen images; give a number');
+    }
+  } catch (e) {
+    if (e instanceof ConfigError) fail(2, e.message);
+    if (e instanceof Error && /no such file|not found|NotFound/i.test(e.message)) fail(2, `${path}: ${e.message}`);
+    throw e;
+  }
+  if (config.device.startsWith("cuda") && !cuda.isAvailable()) {
+    fail(2, `device ${config.device}: CUDA is not available in the linked libtorch`);
+  }
+  setNumThreads(config.threads);
+  const data = await loadTrainData(config);
+  console.log(describeData(data));
+  const model = await buildModel(config, data.numAttributes, data.groups);
+  using ck = await readCheckpoint(path, config.device as "cpu");
+  noGrad(() => model.loadStateDict(ck.model, { strict: true }));
+  const src = {
+    checkpoint: path,
+    epoch: ck.epoch - (ck.kind === "train-state" ? 1 : 0),
+    step: ck.step,
+    selection: ck.kind === "model" ? ck.best.metric : `last checkpoint (${ck.reason})`,
+  };
+  const c = data.classes.length, k = data.numAttributes;
+  using classAttributes = fromBuffer(data.attributes, [c, k], { dtype: "float32", device: config.device as "cpu" });
+  const useAC = given("ac") ? o.ac === true && config.ac.enabled : undefined;
+  const ev = await evaluateModel(model, data, config, classAttributes, {
+    gamma: given("gamma") || given("gammaRetain") ? config.gamma : undefined,
+    ...(useAC !== undefined ? { useAC } : {}),
+  });
+  const summary = await writeEvaluation(outDir, ev, data, config, src);
+  if (picturesN > 0) {
+    const pics = await attentionPictures(model, data, config, classAttributes, outDir, picturesN);
+    console.log(`pictures: ${pics.map((p) => `${outDir}/${p.file}`).join(", ")}`);
+  }
+  console.log(await Deno.readTextFile(`${outDir}/eval.md`));
+  console.log(`wrote ${summary.files.map((f) => `${outDir}/${f}`).join(", ")}`);
+  console.log(JSON.stringify(summary));
+  model.dispose();
+  Deno.exit(0);
+}

@@ -1,0 +1,251 @@
+/**
+ * `deno task train`: resolve the config (file + flags), train DSVA with progress and checkpoints,
+ * evaluate the selected epoch, write the report. The last output line is a JSON summary with at
+ * least `runDir`, `zsl`, `chance` and `gzsl: {S, U, H}`.
+ *
+ * Exit status: 0 finished; 130 / 143 stopped by SIGINT / SIGTERM (checkpoint saved, resume with
+ * `--resume <runDir>`); 1 training failed (e.g. a non-finite loss); 2 bad configuration.
+ * @module
+ */
+import { CommanderError } from "npm:commander@^15";
+import { ensureSyntheticDataset } from "../data/synthetic/generate.ts";
+import { cuda, setNumThreads } from "../tensor/index.ts";
+import { describeData, loadTrainData } from "../train/data.ts";
+import { evaluateModel, writeEvaluation } from "../train/evaluate.ts";
+import { MetricsLog } from "../train/metrics_log.ts";
+import { buildModel } from "../train/model.ts";
+import { attentionPictures } from "../train/pictures.ts";
+import { writeReportHtml } from "../train/report_html.ts";
+import { CHECKPOINTS, type ModelCheckpoint, readCheckpoint, type TrainCheckpoint } from "../train/state.ts";
+import { NonFiniteLossError, type TrainOutcome, Trainer } from "../train/trainer.ts";
+import type { TrainConfig } from "../train/types.ts";
+import {
+  checkResolvedConfig,
+  ConfigError,
+  mergePartial,
+  type PartialConfig,
+  readConfigFile,
+  resolveConfig,
+} from "./config.ts";
+import { Progress } from "./progress.ts";
+import { createRunDir, isDir, writeJsonAtomic } from "./run_dir.ts";
+import { parseTrainArgs, trainProgram } from "./train_args.ts";
+
+/** Fields a resumed run may change (they do not change the weights it ends with). */
+const RESUMABLE: readonly string[] = [
+  "epochs",
+  "maxSteps",
+  "threads",
+  "device",
+  "autocast",
+  "pictures",
+  "evalEvery",
+  "monitorTest",
+  "runsDir",
+  "loaderConcurrency",
+  "workers",
+  "testBatchSize",
+];
+
+/** The resolved config of a new run, or of the run being resumed (with the allowed changes). */
+async function resolve(
+  args: ReturnType<typeof parseTrainArgs>,
+): Promise<{ config: TrainConfig; resumeDir: string | null }> {
+  if (args.resume) {
+    const dir = args.resume.replace(/\/+$/, "");
+    if (!isDir(dir)) throw new ConfigError(`--resume ${dir}: no such run folder`);
+    if (args.config) throw new ConfigError("--resume takes the run's own config; drop --config");
+    let json: unknown;
+    try {
+      json = JSON.parse(await Deno.readTextFile(`${dir}/config.json`));
+    } catch (e) {
+      throw new ConfigError(`--resume ${dir}: cannot read config.json: ${(e as Error).message}`);
+    }
+    const saved = checkResolvedConfig(json, `${dir}/config.json`);
+    const bad = Object.keys(args.partial).filter((k) => !RESUMABLE.includes(k));
+    if (bad.length > 0) {
+      throw new ConfigError(
+        `--resume: ${bad.join(", ")} cannot change when resuming (only ${RESUMABLE.join(", ")})`,
+      );
+    }
+    const merged = mergePartial(saved as unknown as PartialConfig, args.partial);
+    return { config: resolveConfig(merged), resumeDir: dir };
+  }
+  const file = args.config ? await readConfigFile(args.config) : {};
+  return { config: resolveConfig(mergePartial(file, args.partial)), resumeDir: null };
+}
+
+function exitWith(code: number, last: unknown): never {
+  console.log(JSON.stringify(last));
+  Deno.exit(code);
+}
+
+/** Runs `deno task train` with `argv`. */
+export async function main(argv: readonly string[]): Promise<void> {
+  const wall0 = performance.now();
+  let args: ReturnType<typeof parseTrainArgs>;
+  let resolved: { config: TrainConfig; resumeDir: string | null };
+  try {
+    args = parseTrainArgs(argv);
+    resolved = await resolve(args);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === "commander.helpDisplayed" || e.code === "commander.help") Deno.exit(0);
+      console.error(`train: ${e.message}`);
+      console.error(trainProgram().helpInformation());
+      Deno.exit(2);
+    }
+    if (e instanceof ConfigError) {
+      console.error(`train: ${e.message}`);
+      exitWith(2, { error: e.message });
+    }
+    throw e;
+  }
+  const { config, resumeDir } = resolved;
+  console.log(`resolved config${resumeDir ? ` (resuming ${resumeDir})` : ""}:`);
+  console.log(JSON.stringify(config, null, 2));
+  if (args.printConfig) exitWith(0, config);
+
+  if (config.device.startsWith("cuda") && !cuda.isAvailable()) {
+    const msg = `device ${config.device}: CUDA is not available in the linked libtorch`;
+    console.error(`train: ${msg}`);
+    exitWith(2, { error: msg });
+  }
+  setNumThreads(config.threads);
+
+  if (config.dataset.kind === "synthetic") {
+    const d = config.dataset;
+    const g = await ensureSyntheticDataset({
+      seed: d.seed,
+      imagesPerClass: d.imagesPerClass,
+      size: d.size,
+    });
+    console.log(
+      g.generated
+        ? `generated the synthetic scenes in ${g.dir} (${g.seconds.toFixed(1)} s)`
+        : `synthetic scenes: ${g.dir}`,
+    );
+  }
+  const data = await loadTrainData(config);
+  const dataDescription = describeData(data);
+  console.log(dataDescription);
+
+  const runDir = resumeDir ?? await createRunDir(config.runsDir, config.name);
+  await Deno.mkdir(`${runDir}/checkpoints`, { recursive: true });
+  await writeJsonAtomic(`${runDir}/config.json`, config);
+  const metrics = new MetricsLog(`${runDir}/metrics.jsonl`);
+  console.log(`run folder: ${runDir}`);
+
+  const model = await buildModel(config, data.numAttributes, data.groups);
+  const trainer = new Trainer(model, data, config, runDir, metrics);
+  if (resumeDir) {
+    using ck = await readCheckpoint(`${runDir}/${CHECKPOINTS.last}`, config.device as "cpu");
+    if (ck.kind !== "train-state") throw new Error(`${CHECKPOINTS.last} is not a training state`);
+    trainer.restore(ck as TrainCheckpoint);
+    metrics.truncateTo(ck.step, ck.epoch);
+    console.log(`resumed at step ${ck.step} (epoch ${ck.sampler.epoch + 1}, batch ${ck.sampler.batch})`);
+  }
+
+  let stop: string | null = null;
+  const listeners: [Deno.Signal, () => void][] = (["SIGINT", "SIGTERM"] as const).map((sig) => [
+    sig,
+    () => {
+      if (stop) {
+        console.error(`\n${sig} again: exiting without a checkpoint`);
+        Deno.exit(sig === "SIGINT" ? 130 : 143);
+      }
+      stop = sig;
+      console.error(`\n${sig}: saving a checkpoint after this step (again to exit at once)`);
+    },
+  ]);
+  for (const [s, f] of listeners) Deno.addSignalListener(s, f);
+  const progress = new Progress();
+  let outcome: TrainOutcome;
+  try {
+    outcome = await trainer.run({
+      onStep: (s) => progress.update({ ...s, epochs: config.epochs }),
+      log: (line) => progress.log(line),
+      stopRequested: () => stop,
+    });
+  } catch (e) {
+    progress.clear();
+    for (const [s, f] of listeners) Deno.removeSignalListener(s, f);
+    if (e instanceof NonFiniteLossError) {
+      console.error(`train: ${e.message}`);
+      exitWith(1, { runDir, error: e.message, step: e.step });
+    }
+    throw e;
+  }
+  progress.clear();
+  for (const [s, f] of listeners) Deno.removeSignalListener(s, f);
+
+  if (outcome.status === "interrupted") {
+    exitWith(outcome.reason === "SIGTERM" ? 143 : 130, {
+      runDir,
+      status: "interrupted",
+      signal: outcome.reason,
+      step: outcome.step,
+      checkpoint: `${runDir}/${CHECKPOINTS.last}`,
+      resume: `deno task train --resume ${runDir}`,
+    });
+  }
+
+  // The selected epoch's weights, then the full evaluation and the report.
+  let source = {
+    checkpoint: `${runDir}/${CHECKPOINTS.last}`,
+    epoch: outcome.epochsDone - 1,
+    step: outcome.step,
+    selection: "last epoch",
+  };
+  if (outcome.best) {
+    using best = await readCheckpoint(`${runDir}/${CHECKPOINTS.best}`, config.device as "cpu");
+    model.loadStateDict((best as ModelCheckpoint).model, { strict: true });
+    source = {
+      checkpoint: `${runDir}/${CHECKPOINTS.best}`,
+      epoch: best.epoch,
+      step: best.step,
+      selection: outcome.best.metric,
+    };
+  }
+  console.log(`evaluating epoch ${source.epoch + 1} (${source.selection}) ...`);
+  const ev = await evaluateModel(model, data, config, trainer.classAttributes);
+  const summary = await writeEvaluation(runDir, ev, data, config, source);
+  const pictures = await attentionPictures(
+    model,
+    data,
+    config,
+    trainer.classAttributes,
+    runDir,
+    config.pictures,
+  );
+  await writeReportHtml({
+    runDir,
+    config,
+    records: metrics.read(),
+    evaluation: { ...summary, curve: ev.branches.vam.curve },
+    pictures,
+    status: outcome.status,
+    seconds: outcome.seconds,
+    dataDescription,
+    confusion: "confusion.png",
+  });
+  console.log(await Deno.readTextFile(`${runDir}/eval.md`));
+  console.log(`report: ${runDir}/report.html`);
+  trainer.dispose();
+  exitWith(0, {
+    runDir,
+    status: "finished",
+    zsl: summary.zsl,
+    chance: summary.chance,
+    zslOverChance: summary.zsl / summary.chance,
+    gzsl: summary.gzsl,
+    ausuc: summary.ausuc,
+    branch: summary.branch,
+    epoch: summary.epoch,
+    selection: summary.selection,
+    steps: outcome.step,
+    trainSeconds: Math.round(outcome.seconds * 10) / 10,
+    wallSeconds: Math.round((performance.now() - wall0) / 100) / 10,
+    report: `${runDir}/report.html`,
+  });
+}
