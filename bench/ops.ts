@@ -17,7 +17,7 @@
  * printed is one JSON object with the figures.
  *
  * Threads: 1 for both workloads and both sides by default. On the 2-vCPU shared
- * development VM, 2 OpenMP threads made the matmul step 1.4-7x slower and far
+ * development VM, 2 OpenMP threads made the matmul step 1.4-8x slower and far
  * noisier than 1 (another process holds the second core); use
  * `--matmul-threads 2` (or more) on a machine with idle cores.
  *

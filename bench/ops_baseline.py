@@ -1,6 +1,6 @@
 """Python torch baseline for `deno task bench ops` (bench/ops.ts).
 
-Serves rounds over stdin/stdout so the Deno driver can alternate with it
+Serves measurements over stdin/stdout so the Deno driver can alternate with it
 without paying `import torch` each round: one JSON request per line in, one
 JSON result per line out. The same workloads as bench/ops.ts:
 

@@ -39,8 +39,9 @@ const LOSS_TERMS = [
   "glassoAle",
 ] as const satisfies readonly DsvaLossTerm[];
 
-const posInt = () => z.number().int().positive();
-const nonNegInt = () => z.number().int().nonnegative();
+const int = () => z.number().int({ error: "expected an integer" });
+const posInt = () => int().positive({ error: "expected a positive integer" });
+const nonNegInt = () => int().nonnegative({ error: "expected an integer ≥ 0" });
 const posNum = () => z.number().positive();
 const fraction = () => z.number().min(0).lt(1);
 
@@ -182,7 +183,9 @@ export function parsePartialConfig(
 ): PartialConfig {
   const r = PartialConfigSchema.safeParse(input);
   if (!r.success) {
-    throw new ConfigError(`invalid configuration:\n${describeIssues(r.error.issues, input, source)}`);
+    throw new ConfigError(
+      `invalid configuration:\n${describeIssues(r.error.issues, input, source)}`,
+    );
   }
   return r.data;
 }
@@ -295,7 +298,9 @@ export function resolveConfig(partial: PartialConfig): TrainConfig {
       size: (dsIn.size as number | undefined) ?? 96,
     };
   if (dsIn.kind === "synthetic") {
-    for (const k of ["dir", "split", "images", "attributes", "splits", "groups", "attributeScale"]) {
+    for (
+      const k of ["dir", "split", "images", "attributes", "splits", "groups", "attributeScale"]
+    ) {
       if (dsIn[k] !== undefined) {
         throw new ConfigError(`dataset.${k}: only a folder dataset has it (dataset is synthetic)`);
       }
@@ -362,7 +367,10 @@ export function resolveConfig(partial: PartialConfig): TrainConfig {
     throw new ConfigError(`warmupEpochs: ${warmupEpochs} is more than epochs ${epochs}`);
   }
 
-  const lossIn = (p.loss ?? {}) as { ceOnProbabilities?: boolean; weights?: Partial<DsvaLossWeights> };
+  const lossIn = (p.loss ?? {}) as {
+    ceOnProbabilities?: boolean;
+    weights?: Partial<DsvaLossWeights>;
+  };
   const loss = {
     ceOnProbabilities: lossIn.ceOnProbabilities ?? recipe.loss.ceOnProbabilities,
     weights: { ...recipe.loss.weights, ...(lossIn.weights ?? {}) },

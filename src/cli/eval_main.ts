@@ -14,7 +14,13 @@ import { buildModel } from "../train/model.ts";
 import { attentionPictures } from "../train/pictures.ts";
 import { CHECKPOINTS, readCheckpoint } from "../train/state.ts";
 import { fromBuffer } from "../tensor/index.ts";
-import { checkResolvedConfig, ConfigError, mergePartial, parsePartialConfig, resolveConfig } from "./config.ts";
+import {
+  checkResolvedConfig,
+  ConfigError,
+  mergePartial,
+  parsePartialConfig,
+  resolveConfig,
+} from "./config.ts";
 import { isDir } from "./run_dir.ts";
 
 function program(): Command {
@@ -24,7 +30,10 @@ function program(): Command {
     .option("--checkpoint <file>", "a checkpoint file (best.safetensors or last.safetensors)")
     .option("--which <best|last>", "with --run: which checkpoint", "best")
     .option("--gamma <x|heldout>", "calibrated-stacking γ, or chosen on held-out seen images")
-    .option("--gamma-retain <x>", "with --gamma heldout: fraction of held-out seen images kept seen")
+    .option(
+      "--gamma-retain <x>",
+      "with --gamma heldout: fraction of held-out seen images kept seen",
+    )
     .option("--no-ac", "no Attention Concentration at test time")
     .option("--device <cpu|cuda|cuda:N>", "device")
     .option("--autocast <none|bf16>", "CUDA autocast")
@@ -56,8 +65,12 @@ export async function main(argv: readonly string[]): Promise<void> {
   }
   const o = prog.opts() as Record<string, string | boolean | undefined>;
   const given = (k: string) => prog.getOptionValueSource(k) === "cli";
-  if (!o.run === !o.checkpoint) fail(2, "give exactly one of --run <runDir> or --checkpoint <file>");
-  if (o.which !== "best" && o.which !== "last") fail(2, `--which: expected best or last, got ${o.which}`);
+  if (!o.run === !o.checkpoint) {
+    fail(2, "give exactly one of --run <runDir> or --checkpoint <file>");
+  }
+  if (o.which !== "best" && o.which !== "last") {
+    fail(2, `--which: expected best or last, got ${o.which}`);
+  }
   let path: string, outDir: string;
   if (o.run) {
     const dir = String(o.run).replace(/\/+$/, "");
@@ -71,7 +84,9 @@ export async function main(argv: readonly string[]): Promise<void> {
   }
 
   // Overrides of the run's config, validated like the train flags.
-  const num = (v: unknown) => (typeof v === "string" && v.trim() !== "" && Number.isFinite(Number(v)) ? Number(v) : v);
+  const num = (
+    v: unknown,
+  ) => (typeof v === "string" && v.trim() !== "" && Number.isFinite(Number(v)) ? Number(v) : v);
   const over: Record<string, unknown> = {};
   if (given("device")) over.device = o.device;
   if (given("autocast")) over.autocast = o.autocast;
@@ -85,7 +100,11 @@ export async function main(argv: readonly string[]): Promise<void> {
     const partial = parsePartialConfig(over, flagOf);
     const pn = num(o.pictures);
     if (typeof pn !== "number" || !Number.isInteger(pn) || pn < 0) {
-      throw new ConfigError(`pictures: expected a non-negative integer (got ${JSON.stringify(o.pictures)}) [--pictures]`);
+      throw new ConfigError(
+        `pictures: expected a non-negative integer (got ${
+          JSON.stringify(o.pictures)
+        }) [--pictures]`,
+      );
     }
     picturesN = pn;
     // The checkpoint's config (validated), with the overrides.
@@ -93,11 +112,13 @@ export async function main(argv: readonly string[]): Promise<void> {
     const saved = checkResolvedConfig(probe.config, `${path} (config)`);
     config = resolveConfig(mergePartial(saved as never, partial));
     if (partial.gamma === "heldout" && config.heldoutFraction === 0) {
-      throw new ConfigError('--gamma heldout: this run has no held-out seen images; give a number');
+      throw new ConfigError("--gamma heldout: this run has no held-out seen images; give a number");
     }
   } catch (e) {
     if (e instanceof ConfigError) fail(2, e.message);
-    if (e instanceof Error && /no such file|not found|NotFound/i.test(e.message)) fail(2, `${path}: ${e.message}`);
+    if (e instanceof Error && /no such file|not found|NotFound/i.test(e.message)) {
+      fail(2, `${path}: ${e.message}`);
+    }
     throw e;
   }
   if (config.device.startsWith("cuda") && !cuda.isAvailable()) {
@@ -116,7 +137,10 @@ export async function main(argv: readonly string[]): Promise<void> {
     selection: ck.kind === "model" ? ck.best.metric : `last checkpoint (${ck.reason})`,
   };
   const c = data.classes.length, k = data.numAttributes;
-  using classAttributes = fromBuffer(data.attributes, [c, k], { dtype: "float32", device: config.device as "cpu" });
+  using classAttributes = fromBuffer(data.attributes, [c, k], {
+    dtype: "float32",
+    device: config.device as "cpu",
+  });
   const useAC = given("ac") ? o.ac === true && config.ac.enabled : undefined;
   const ev = await evaluateModel(model, data, config, classAttributes, {
     gamma: given("gamma") || given("gammaRetain") ? config.gamma : undefined,
@@ -124,7 +148,15 @@ export async function main(argv: readonly string[]): Promise<void> {
   });
   const summary = await writeEvaluation(outDir, ev, data, config, src);
   if (picturesN > 0) {
-    const pics = await attentionPictures(model, data, config, classAttributes, outDir, picturesN);
+    const pics = await attentionPictures(
+      model,
+      data,
+      config,
+      classAttributes,
+      outDir,
+      picturesN,
+      summary.gzsl.gamma,
+    );
     console.log(`pictures: ${pics.map((p) => `${outDir}/${p.file}`).join(", ")}`);
   }
   console.log(await Deno.readTextFile(`${outDir}/eval.md`));

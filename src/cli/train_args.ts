@@ -1,6 +1,6 @@
 /** `deno task train` command-line flags (commander), turned into a validated partial config. */
 import { Command } from "npm:commander@^15";
-import { ConfigError, type PartialConfig, parsePartialConfig } from "./config.ts";
+import { ConfigError, parsePartialConfig, type PartialConfig } from "./config.ts";
 
 type Kind = "string" | "number" | "numberOr" | "json";
 

@@ -16,8 +16,13 @@ import { MetricsLog } from "../train/metrics_log.ts";
 import { buildModel } from "../train/model.ts";
 import { attentionPictures } from "../train/pictures.ts";
 import { writeReportHtml } from "../train/report_html.ts";
-import { CHECKPOINTS, type ModelCheckpoint, readCheckpoint, type TrainCheckpoint } from "../train/state.ts";
-import { NonFiniteLossError, type TrainOutcome, Trainer } from "../train/trainer.ts";
+import {
+  CHECKPOINTS,
+  type ModelCheckpoint,
+  readCheckpoint,
+  type TrainCheckpoint,
+} from "../train/state.ts";
+import { NonFiniteLossError, Trainer, type TrainOutcome } from "../train/trainer.ts";
 import type { TrainConfig } from "../train/types.ts";
 import {
   checkResolvedConfig,
@@ -143,7 +148,9 @@ export async function main(argv: readonly string[]): Promise<void> {
     if (ck.kind !== "train-state") throw new Error(`${CHECKPOINTS.last} is not a training state`);
     trainer.restore(ck as TrainCheckpoint);
     metrics.truncateTo(ck.step, ck.epoch);
-    console.log(`resumed at step ${ck.step} (epoch ${ck.sampler.epoch + 1}, batch ${ck.sampler.batch})`);
+    console.log(
+      `resumed at step ${ck.step} (epoch ${ck.sampler.epoch + 1}, batch ${ck.sampler.batch})`,
+    );
   }
 
   let stop: string | null = null;
@@ -217,6 +224,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     trainer.classAttributes,
     runDir,
     config.pictures,
+    summary.gzsl.gamma,
   );
   await writeReportHtml({
     runDir,

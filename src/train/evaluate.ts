@@ -112,7 +112,8 @@ export function evalReport(ev: Evaluation, data: TrainData, config: TrainConfig,
         ? `${config.backbone.preset} ViT (from scratch)`
         : `${config.backbone.kind} (${config.backbone.dir})`,
       classes: `${data.seen.length} seen, ${data.unseen.length} unseen`,
-      images: `${ev.images.testSeen} test-seen, ${ev.images.testUnseen} test-unseen, ${ev.images.heldout} held-out seen`,
+      images:
+        `${ev.images.testSeen} test-seen, ${ev.images.testUnseen} test-unseen, ${ev.images.heldout} held-out seen`,
       "ZSL chance": `${(ev.chance * 100).toFixed(1)}%`,
       "AC at test time": ev.acAtTest,
     },

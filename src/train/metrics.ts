@@ -37,10 +37,14 @@ export function heldoutSeenAccuracy(
   branch: Branch,
 ): number {
   if (heldout.n === 0) return NaN;
-  return zslAccuracy({ data: heldout.scores[branch], shape: [heldout.n, heldout.c] }, heldout.labels, {
-    unseen: seen,
-    onEmptyClass: "skip",
-  }).accuracy;
+  return zslAccuracy(
+    { data: heldout.scores[branch], shape: [heldout.n, heldout.c] },
+    heldout.labels,
+    {
+      unseen: seen,
+      onEmptyClass: "skip",
+    },
+  ).accuracy;
 }
 
 /** The γ of a branch: the config's number, or the seen-retention choice on held-out images. */
@@ -57,11 +61,15 @@ export function chooseGamma(
   if (!heldout || heldout.n === 0) {
     throw new Error('gamma "heldout": this run has no held-out seen images (heldoutFraction 0)');
   }
-  const sel = selectGamma({ data: heldout.scores[branch], shape: [heldout.n, heldout.c] }, heldout.labels, {
-    rule: { kind: "seen-retention", retain: config.gammaRetain },
-    seen,
-    unseen,
-  });
+  const sel = selectGamma(
+    { data: heldout.scores[branch], shape: [heldout.n, heldout.c] },
+    heldout.labels,
+    {
+      rule: { kind: "seen-retention", retain: config.gammaRetain },
+      seen,
+      unseen,
+    },
+  );
   return { gamma: sel.gamma, rule: `held-out seen, retain ${config.gammaRetain}` };
 }
 
@@ -80,11 +88,17 @@ export function branchResult(
   const rows: number[] = [];
   test.labels.forEach((l, i) => isUnseen.has(l) && rows.push(i));
   const u = new Float32Array(rows.length * test.c);
-  rows.forEach((r, j) => u.set(test.scores[branch].subarray(r * test.c, (r + 1) * test.c), j * test.c));
-  const zsl = zslAccuracy({ data: u, shape: [rows.length, test.c] }, rows.map((r) => test.labels[r]), {
-    unseen,
-    onEmptyClass: "skip",
-  });
+  rows.forEach((r, j) =>
+    u.set(test.scores[branch].subarray(r * test.c, (r + 1) * test.c), j * test.c)
+  );
+  const zsl = zslAccuracy(
+    { data: u, shape: [rows.length, test.c] },
+    rows.map((r) => test.labels[r]),
+    {
+      unseen,
+      onEmptyClass: "skip",
+    },
+  );
   const g = gzslAccuracy(scores, test.labels, {
     seen,
     unseen,

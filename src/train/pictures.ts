@@ -20,7 +20,8 @@ export interface AttentionPicture {
   image: string;
   trueClass: string;
   unseen: boolean;
-  /** GZSL prediction of the VAM branch (γ = 0) and, for an unseen image, the ZSL one. */
+  /** GZSL prediction of the VAM branch (calibrated stacking at the run's γ) and, for an unseen
+   * image, the ZSL one. */
   predictedGzsl: string;
   predictedZsl: string | null;
   /** The top attributes (the panels after the first two), with their VAM values. */
@@ -148,6 +149,7 @@ export async function attentionPictures(
   classAttributes: Tensor,
   runDir: string,
   count: number,
+  gamma = 0,
 ): Promise<AttentionPicture[]> {
   if (count <= 0) return [];
   await Deno.mkdir(`${runDir}/pictures`, { recursive: true });
@@ -155,6 +157,7 @@ export async function attentionPictures(
   const norm = normalizationOf(config);
   const tf = testTransform(config);
   const unseenSet = new Set(data.unseen);
+  const seenSet = new Set(data.seen);
   const classSets = data.classes.map((_, c) =>
     new Set(
       Array.from({ length: data.numAttributes }, (_, k) => k).filter((k) =>
@@ -168,8 +171,7 @@ export async function attentionPictures(
   try {
     for (const [i, s] of pictureSamples(data, count).entries()) {
       const img = tf.apply(await decodeImage(s.path), new Rng(0));
-      const size = img.width;
-      const scale = PANEL / size;
+      const scale = PANEL / img.width;
       const r = noGrad(() =>
         scope(() => {
           const x = imagesToTensor([img], norm, device);
@@ -189,13 +191,18 @@ export async function attentionPictures(
               .squeeze(0).squeeze(0).cpu().toTypedArray() as Float32Array;
           const maps = top.map((k) => up(o.attentionMaps.narrow(1, k, 1)));
           const acMap = o.acRounds?.[0]?.map ? up(o.acRounds[0].map.unsqueeze(1)) : null;
-          const pixels = imagesToTensor([img], { mean: [0, 0, 0], std: [1 / 255, 1 / 255, 1 / 255] });
+          const pixels = imagesToTensor([img], {
+            mean: [0, 0, 0],
+            std: [1 / 255, 1 / 255, 1 / 255],
+          });
           const big = toRgb(
             interpolate(pixels, { size: [PANEL, PANEL], mode: "bilinear", alignCorners: false }),
           );
-          const probs = o.vamLogits.float().squeeze(0).cpu().toTypedArray() as Float32Array;
+          const probs = o.vamLogits.float().softmax(1).squeeze(0).cpu()
+            .toTypedArray() as Float32Array;
+          const shifted = Array.from(probs, (p, c) => (seenSet.has(c) ? p - gamma : p));
           let g = 0;
-          for (let c = 1; c < probs.length; c++) if (probs[c] > probs[g]) g = c;
+          for (let c = 1; c < shifted.length; c++) if (shifted[c] > shifted[g]) g = c;
           let z = data.unseen[0];
           for (const c of data.unseen) if (probs[c] > probs[z]) z = c;
           return {
@@ -244,7 +251,6 @@ export async function attentionPictures(
         box: r.box,
         panels: names,
       });
-      void size;
     }
   } finally {
     model.train(wasTraining);

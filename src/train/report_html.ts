@@ -209,7 +209,9 @@ th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}
     for (const e of epochs) {
       parts.push(
         `<tr><td>${e.epoch + 1}</td><td>${e.step}</td><td>${e.trainLoss.toFixed(4)}</td>` +
-          `<td>${pct(e.heldoutSeenAcc)}</td><td>${pct(e.test?.zsl)}</td><td>${pct(e.test?.S)}</td>` +
+          `<td>${pct(e.heldoutSeenAcc)}</td><td>${pct(e.test?.zsl)}</td><td>${
+            pct(e.test?.S)
+          }</td>` +
           `<td>${pct(e.test?.U)}</td><td>${pct(e.test?.H)}</td><td>${pct(e.test?.ausuc)}</td>` +
           `<td>${e.test ? Number(e.test.gamma.toPrecision(3)) : "–"}</td><td>${
             e.best ? "best so far" : ""
@@ -234,12 +236,14 @@ th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}
       const ok = p.predictedGzsl === p.trueClass;
       parts.push(
         `<figure><img src="${esc(p.file)}" alt="${esc(p.trueClass)}"><figcaption>` +
-          `<b>${esc(p.trueClass)}</b>${p.unseen ? " (unseen)" : " (seen)"} · GZSL prediction ` +
+          `<b>${esc(p.trueClass)}</b>${
+            p.unseen ? " (unseen)" : " (seen)"
+          } · GZSL prediction (at γ) ` +
           `<span class="${ok ? "yes" : "no"}">${esc(p.predictedGzsl)}</span>` +
           (p.predictedZsl !== null
-            ? ` · ZSL prediction <span class="${
-              p.predictedZsl === p.trueClass ? "yes" : "no"
-            }">${esc(p.predictedZsl)}</span>`
+            ? ` · ZSL prediction <span class="${p.predictedZsl === p.trueClass ? "yes" : "no"}">${
+              esc(p.predictedZsl)
+            }</span>`
             : "") +
           ` · top attributes: ${
             p.attributes.map((a) => `${esc(a.name)} ${a.value.toFixed(2)}${a.inClass ? " ✓" : ""}`)

@@ -107,7 +107,11 @@ export function selectRows(set: ScoredSet, keep: (label: number) => boolean): Sc
     n: idx.length,
     c: set.c,
     labels: Int32Array.from(idx, (i) => set.labels[i]),
-    scores: { vam: pick(set.scores.vam), global: pick(set.scores.global), fused: pick(set.scores.fused) },
+    scores: {
+      vam: pick(set.scores.vam),
+      global: pick(set.scores.global),
+      fused: pick(set.scores.fused),
+    },
   };
 }
 

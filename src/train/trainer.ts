@@ -19,8 +19,8 @@ import type { DSVA } from "../dsva/model.ts";
 import {
   type DsvaRecipe,
   groupLearningRates,
-  type RecipePhase,
   recipeLoss,
+  type RecipePhase,
   recipePhase,
 } from "../dsva/recipes.ts";
 import { saveCheckpoint } from "../io/checkpoint.ts";
@@ -151,7 +151,9 @@ export class Trainer {
     this.#step = ck.step;
     this.#epochsDone = ck.epoch;
     this.#next = { epoch: ck.sampler.epoch, batch: ck.sampler.batch };
-    if (this.#next.batch >= this.config.batchesPerEpoch) this.#next = { epoch: this.#next.epoch + 1, batch: 0 };
+    if (this.#next.batch >= this.config.batchesPerEpoch) {
+      this.#next = { epoch: this.#next.epoch + 1, batch: 0 };
+    }
     this.#state = { ...ck.trainer };
     const epoch = this.#next.epoch;
     if (ck.optimizer && epoch < this.config.epochs) {
@@ -299,7 +301,9 @@ export class Trainer {
         tStep = now;
         ips = ips === 0 ? stepIps : 0.9 * ips + 0.1 * stepIps;
         const s = this.#state;
-        s.lossEma = Number.isFinite(s.lossEma) ? 0.95 * s.lossEma + 0.05 * values.total : values.total;
+        s.lossEma = Number.isFinite(s.lossEma)
+          ? 0.95 * s.lossEma + 0.05 * values.total
+          : values.total;
         s.epochLossSum += values.total;
         s.epochSteps++;
         const { total, ...terms } = values;
@@ -315,7 +319,8 @@ export class Trainer {
           time: this.#elapsed(),
         });
         const perStep = (now - this.#t0) / 1000 / this.#stepsThisProcess;
-        const left = (cfg.maxSteps > 0 ? Math.min(cfg.maxSteps, this.totalSteps) : this.totalSteps) -
+        const left =
+          (cfg.maxSteps > 0 ? Math.min(cfg.maxSteps, this.totalSteps) : this.totalSteps) -
           this.#step;
         hooks.onStep?.({
           step: this.#step,
@@ -329,6 +334,9 @@ export class Trainer {
           hitMax = true;
           break;
         }
+        // Let signal handlers run: with batches prefetched, awaiting the loader alone may never
+        // reach the event loop's timers and signals.
+        await new Promise((r) => setTimeout(r, 0));
         stopped = hooks.stopRequested();
         if (stopped) break;
       }
@@ -388,7 +396,10 @@ export class Trainer {
       test = { zsl: r.zsl, S: r.S, U: r.U, H: r.H, gamma: r.gamma, ausuc: r.ausuc };
     }
     const [score, metric] = cfg.selection === "official"
-      ? [cfg.selectionMetric === "H" ? test!.H : test!.zsl, `test ${cfg.selectionMetric} (official)`]
+      ? [
+        cfg.selectionMetric === "H" ? test!.H : test!.zsl,
+        `test ${cfg.selectionMetric} (official)`,
+      ]
       : cfg.selection === "heldout"
       ? [heldoutAcc!, "held-out seen accuracy"]
       : [epoch, "last epoch"];
