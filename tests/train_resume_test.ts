@@ -10,7 +10,7 @@ import type { Tensor } from "../src/tensor/index.ts";
 import { ROOT } from "./helpers.ts";
 import { runScript, TINY } from "./train_helpers.ts";
 
-const ARGS = [...TINY, "--epochs", "3", "--batches", "8", "--pictures", "0"];
+const BASE = [...TINY, "--epochs", "3", "--batches", "8", "--pictures", "0"];
 const TOTAL = 24;
 
 function stepLines(path: string): number {
@@ -72,7 +72,10 @@ async function weights(path: string): Promise<Map<string, Float32Array>> {
   return out;
 }
 
-Deno.test("train: SIGINT + resume (+ SIGTERM + resume) ends with the uninterrupted weights", async () => {
+/** Runs ARGS + `extra` uninterrupted and interrupted (SIGINT, resume, then SIGTERM, resume when
+ * `sigterm`), and checks the two end the same. */
+async function resumeCase(extra: string[], sigterm: boolean): Promise<void> {
+  const ARGS = [...BASE, ...extra];
   const base = await Deno.makeTempDir({ prefix: "dsva_resume_" });
   try {
     // The reference: one uninterrupted run.
@@ -93,8 +96,10 @@ Deno.test("train: SIGINT + resume (+ SIGTERM + resume) ends with the uninterrupt
     assert.equal(i1.last.runDir, dirB);
     assert.ok(Deno.statSync(`${dirB}/checkpoints/last.safetensors`).size > 0);
 
-    // Resumed, then stopped again by SIGTERM.
-    const i2 = await interrupt(["--resume", dirB, "--threads", "1"], `${base}/b`, s1, "SIGTERM");
+    // Resumed, then (with `sigterm`) stopped again by SIGTERM.
+    const i2 = sigterm
+      ? await interrupt(["--resume", dirB, "--threads", "1"], `${base}/b`, s1, "SIGTERM")
+      : await runScript("train.ts", ["--resume", dirB, "--threads", "1"]);
     let finalB: Record<string, unknown>;
     if (i2.code === 0) {
       finalB = i2.last; // it finished before the signal: still a valid resume
@@ -145,4 +150,10 @@ Deno.test("train: SIGINT + resume (+ SIGTERM + resume) ends with the uninterrupt
   } finally {
     await Deno.remove(base, { recursive: true });
   }
-});
+}
+
+Deno.test("train: SIGINT + resume + SIGTERM + resume ends with the uninterrupted weights", () =>
+  resumeCase([], true));
+
+Deno.test("train: official recipe (Adam re-created each epoch): SIGINT + resume, same weights", () =>
+  resumeCase(["--recipe", "official", "--warmup-epochs", "1"], false));

@@ -125,6 +125,40 @@ Deno.test("train + eval: a tiny synthetic run end to end", async () => {
   }
 });
 
+Deno.test("train: the official recipe (warm-up phase, Adam per epoch, selection on test)", async () => {
+  const runs = await Deno.makeTempDir({ prefix: "dsva_official_" });
+  try {
+    const r = await runScript("train.ts", [
+      ...TINY,
+      "--recipe",
+      "official",
+      "--warmup-epochs",
+      "1",
+      "--epochs",
+      "2",
+      "--batches",
+      "3",
+      "--pictures",
+      "0",
+      "--runs-dir",
+      runs,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /epoch 1\/2: warm-up \(prototypes \+ ALE Linear\)/);
+    assert.match(r.stdout, /epoch 2\/2: fine-tune \(everything\)/);
+    assert.match(String(r.last.selection), /official/);
+    const g = r.last.gzsl as { gamma: number; gammaRule: string };
+    assert.equal(g.gamma, 1e-4);
+    assert.equal(g.gammaRule, "given");
+    const md = await Deno.readTextFile(`${r.last.runDir}/eval.md`);
+    assert.match(md, /best epoch on the TEST set \(official protocol; optimistic\)/);
+    const html = await Deno.readTextFile(`${r.last.runDir}/report.html`);
+    assert.match(html, /epoch was chosen on the <b>test set<\/b>/);
+  } finally {
+    await Deno.remove(runs, { recursive: true });
+  }
+});
+
 Deno.test("train: a non-finite loss stops with the step named", async () => {
   const runs = await Deno.makeTempDir({ prefix: "dsva_nan_" });
   try {

@@ -41,7 +41,9 @@ export function clipWords(text: string): string[] {
   const norm = text.normalize("NFC").replace(/\s+/g, " ").replaceAll("\u03a3", "\u03c3")
     .toLowerCase();
   const enc = new TextEncoder();
-  return [...norm.matchAll(SPLIT)].map((m) => Array.from(enc.encode(m[0]), (b) => char[b]).join(""));
+  return [...norm.matchAll(SPLIT)].map((m) =>
+    Array.from(enc.encode(m[0]), (b) => char[b]).join("")
+  );
 }
 const BYTE = bytesToUnicode();
 

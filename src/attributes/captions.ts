@@ -91,7 +91,9 @@ async function readCaptionJson(file: string, opts: ReadCaptionsOptions): Promise
       if (opts.splits && !opts.splits.includes(im.split ?? "")) return;
       const caps = im.sentences.map((s) => s.raw.trim());
       const empty = caps.flatMap((c, k) => (c === "" ? [k] : []));
-      if (empty.length) bad.push(`images.${i} (${im.filename}): sentence ${empty.join(", ")} empty`);
+      if (empty.length) {
+        bad.push(`images.${i} (${im.filename}): sentence ${empty.join(", ")} empty`);
+      }
       const rel = im.filepath ? `${im.filepath}/${im.filename}` : im.filename;
       out.push({ path: join(root, rel), captions: caps });
     });

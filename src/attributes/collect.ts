@@ -25,7 +25,7 @@ import {
 import { type AttributeVocabulary, vocabularyJson } from "./vocabulary.ts";
 import { attributeAuroc } from "./auroc.ts";
 import { attributeReportHtml } from "./report.ts";
-import { writeJson } from "./run_dir.ts";
+import { writeJsonAtomic as writeJson } from "../cli/run_dir.ts";
 
 const isFile = async (p: string) => {
   try {
@@ -35,23 +35,23 @@ const isFile = async (p: string) => {
   }
 };
 
-/** The Hugging Face folder of `path`: the folder itself when it has a `config.json`, else its
- * `model/` (a `clip:finetune` run folder). */
+/** The Hugging Face folder of `path`: the `model/` of a `clip:finetune` run folder, else the
+ * folder itself when it has a `config.json`. */
 export async function resolveModelDir(path: string): Promise<string> {
   const p = path.replace(/\/+$/, "");
-  if (await isFile(`${p}/config.json`)) return p;
   if (await isFile(`${p}/model/config.json`)) return `${p}/model`;
-  try {
-    await Deno.stat(p);
-  } catch {
-    throw new DataError(p, "no such model folder");
-  }
   if (await isFile(`${p}/checkpoints/last.safetensors`)) {
     throw new DataError(
       p,
       "is a clip:finetune run that has not finished (no model/ yet); resume it with " +
         `deno task clip:finetune --resume ${p}`,
     );
+  }
+  if (await isFile(`${p}/config.json`)) return p;
+  try {
+    await Deno.stat(p);
+  } catch {
+    throw new DataError(p, "no such model folder");
   }
   throw new DataError(
     p,
@@ -103,9 +103,11 @@ export async function embedImages(
   let done = 0;
   try {
     for await (const b of loader.batches(plans)) {
-      parts.push(noGrad(() =>
-        scope(() => model.encodeImage(batchToTensor(b, device), { normalize: true }).to("cpu"))
-      ));
+      parts.push(
+        noGrad(() =>
+          scope(() => model.encodeImage(batchToTensor(b, device), { normalize: true }).to("cpu"))
+        ),
+      );
       done += b.indices.length;
       opts.onBatch?.(done);
     }
@@ -276,7 +278,11 @@ export async function writeAttributeFiles(
   });
   await Deno.writeTextFile(
     files.html,
-    attributeReportHtml(r, { truth: extra.truth, auroc: extra.perAttributeAuroc, title: extra.title }),
+    attributeReportHtml(r, {
+      truth: extra.truth,
+      auroc: extra.perAttributeAuroc,
+      title: extra.title,
+    }),
   );
   return files;
 }

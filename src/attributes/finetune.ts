@@ -6,7 +6,13 @@
  * (weight decay on matrices only), a linear warm-up then cosine decay, and the logit scale
  * clamped to ln 100 after the step (OpenAI CLIP). Batch `b` of epoch `e` and its captions
  * depend only on (seed, e, b), so a resumed run continues exactly where the checkpoint was
- * taken. The run folder is described in `run_dir.ts`.
+ * taken.
+ *
+ * The run folder follows `deno task train`'s convention (`src/cli/run_dir.ts`, reused):
+ * `<runsDir>/<YYYYMMDD-HHMMSS>-<name>/` with `config.json` (the resolved configuration),
+ * `log.jsonl` (one JSON object per logged step), `checkpoints/last.safetensors` (model,
+ * optimizer and schedule: what `--resume` needs), `tokenizer/` (a from-scratch run's BPE) and,
+ * at the end, `model/` (a Hugging Face CLIP folder) and `summary.json`.
  * @module
  */
 import { manualSeed, scope, setNumThreads, type Tensor } from "../tensor/index.ts";
@@ -40,16 +46,28 @@ import {
   clampLogitScale,
   clipOptimizer,
   contrastiveLoss,
+  initClipWeights,
   saveHfClip,
   tinyClipConfig,
 } from "./clip_train.ts";
-import { appendLog, makeRunDir, writeJson } from "./run_dir.ts";
+import { createRunDir, writeJsonAtomic as writeJson } from "../cli/run_dir.ts";
+
+/** Appends one JSON line to `<dir>/log.jsonl`. */
+async function appendLog(dir: string, entry: Record<string, unknown>): Promise<void> {
+  await Deno.writeTextFile(`${dir}/log.jsonl`, JSON.stringify(entry) + "\n", { append: true });
+}
 
 /** Where the image–caption pairs come from. */
 export type CaptionSource =
   /** The synthetic scenes' `captions.json`; `part` `trainval` = the seen classes' training
    * images only (the default: the CLIP never sees an unseen class), `all` = every image. */
-  | { kind: "synthetic"; seed: number; imagesPerClass: number; size: number; part: "trainval" | "all" }
+  | {
+    kind: "synthetic";
+    seed: number;
+    imagesPerClass: number;
+    size: number;
+    part: "trainval" | "all";
+  }
   /** A caption file (RSICD/UCM JSON, `captions.json` or CSV; see `captions.ts`). */
   | { kind: "file"; file: string; images: string | null; splits: string[] | null };
 
@@ -97,8 +115,9 @@ export interface FinetuneConfig {
 }
 
 /** The default run: the synthetic scenes' captions (seen classes' training images), a small
- * CLIP from scratch at 48×48 (patch 8, width 96, 3 vision and 2 text layers), 40 epochs of
- * batch 64, AdamW lr 1e-3, weight decay 0.1, 50 warm-up steps. About 200 steps. */
+ * CLIP from scratch at 48×48 (patch 8, width 96, 3 vision and 2 text layers; 0.5 M
+ * parameters), 60 epochs of batch 64 (360 steps), AdamW lr 1e-3, weight decay 0.1, 50 warm-up
+ * steps, then cosine decay. */
 export const FINETUNE_DEFAULTS: FinetuneConfig = {
   name: "clip",
   data: { kind: "synthetic", seed: 0, imagesPerClass: 40, size: 96, part: "trainval" },
@@ -114,7 +133,7 @@ export const FINETUNE_DEFAULTS: FinetuneConfig = {
     contextLength: 64,
     maxMerges: 4000,
   },
-  epochs: 40,
+  epochs: 60,
   batchSize: 64,
   lr: 1e-3,
   weightDecay: 0.1,
@@ -178,8 +197,11 @@ export function clipEvalTransform(size: number): Transform {
 /** What a finished run reports. */
 export interface FinetuneResult {
   runDir: string;
-  /** The Hugging Face CLIP folder written at the end. */
-  modelDir: string;
+  /** `finished`, or `stopped` early (SIGINT/SIGTERM or `stopAfterSteps`; checkpoint saved,
+   * continue with `--resume`). */
+  status: "finished" | "stopped";
+  /** The Hugging Face CLIP folder written at the end (null when stopped). */
+  modelDir: string | null;
   steps: number;
   pairs: number;
   finalLoss: number;
@@ -198,6 +220,8 @@ export interface FinetuneOptions {
   log?: (line: string) => void;
   /** Show the progress bar (default: when stderr is a terminal). */
   progress?: boolean;
+  /** Stop (checkpoint saved) after this many steps in this session (for tests). */
+  stopAfterSteps?: number;
 }
 
 /** Runs (or resumes) a fine-tuning run; returns where the model went and the last figures. */
@@ -212,7 +236,7 @@ export async function finetuneClip(
   const device = config.device as Device;
 
   const pairs = await loadCaptionPairs(config.data);
-  const runDir = opts.resumeDir ?? await makeRunDir(config.runsDir, config.name);
+  const runDir = opts.resumeDir ?? await createRunDir(config.runsDir, config.name);
   if (!opts.resumeDir) await writeJson(`${runDir}/config.json`, config);
 
   // Tokenizer: the pretrained model's, or a BPE trained on the captions (saved in the run so a
@@ -251,6 +275,7 @@ export async function finetuneClip(
   const model = config.model.kind === "pretrained"
     ? await CLIPModel.fromPretrained(config.model.dir)
     : new CLIPModel(tinyClipConfig(tokenizer.vocabSize, config.model));
+  if (config.model.kind === "scratch") initClipWeights(model);
   if (config.model.kind === "scratch" && model.config.text.maxPositionEmbeddings < 2) {
     throw new RangeError("contextLength must be at least 2");
   }
@@ -320,68 +345,104 @@ export async function finetuneClip(
   let emaLoss = NaN, lossSum = 0, accSum = 0, n = 0, lastLoss = NaN, lastAcc = NaN;
   let images = 0;
   const tLoop = performance.now();
-  for await (const b of loader.batches(plans(step))) {
-    const rng = (slot: number) => new Rng(config.seed, b.epoch, b.batch, slot, 0xc1);
-    const texts = b.indices.map((i, slot) => rng(slot).pick(pairs[i].captions));
-    const { loss, acc } = scope(() => {
-      const enc = tokenizer.encode(texts, { maxLength: contextLength });
-      const pixels = batchToTensor(b, device);
-      opt.zeroGrad();
-      const r = contrastiveLoss(model, pixels, enc.inputIds.to(device), enc.attentionMask.to(device));
-      r.loss.backward();
-      return { loss: r.loss.item() as number, acc: r.accuracy.item() as number };
-    });
-    opt.step();
-    clampLogitScale(model);
-    sched.step();
-    step++;
-    images += b.indices.length;
-    if (!Number.isFinite(loss)) throw new Error(`clip:finetune: the loss is ${loss} at step ${step}`);
-    emaLoss = Number.isNaN(emaLoss) ? loss : 0.9 * emaLoss + 0.1 * loss;
-    lossSum += loss;
-    accSum += acc;
-    n++;
-    const secs = (performance.now() - tLoop) / 1000;
-    bar.update({
-      step,
-      totalSteps,
-      epoch: b.epoch,
-      epochs: Math.ceil(totalSteps / perEpoch),
-      loss: emaLoss,
-      imagesPerSecond: images / secs,
-      etaSeconds: (secs / images) * (totalSteps - step) * batchSize,
-    });
-    if (step % logEvery === 0 || step === totalSteps) {
-      lastLoss = lossSum / n;
-      lastAcc = accSum / n;
-      const scale = Math.exp(model.logitScale.item() as number);
-      const entry = {
+  const startStep = step;
+  let interrupted = false;
+  const onSignal = () => {
+    interrupted = true;
+  };
+  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+  for (const sig of signals) {
+    try {
+      Deno.addSignalListener(sig, onSignal);
+    } catch { /* not supported here */ }
+  }
+  try {
+    for await (const b of loader.batches(plans(step))) {
+      const rng = (slot: number) => new Rng(config.seed, b.epoch, b.batch, slot, 0xc1);
+      const texts = b.indices.map((i, slot) => rng(slot).pick(pairs[i].captions));
+      const { loss, acc } = scope(() => {
+        const enc = tokenizer.encode(texts, { maxLength: contextLength });
+        const pixels = batchToTensor(b, device);
+        opt.zeroGrad();
+        const r = contrastiveLoss(
+          model,
+          pixels,
+          enc.inputIds.to(device),
+          enc.attentionMask.to(device),
+        );
+        r.loss.backward();
+        return { loss: r.loss.item() as number, acc: r.accuracy.item() as number };
+      });
+      opt.step();
+      clampLogitScale(model);
+      sched.step();
+      step++;
+      images += b.indices.length;
+      if (!Number.isFinite(loss)) {
+        throw new Error(`clip:finetune: the loss is ${loss} at step ${step}`);
+      }
+      emaLoss = Number.isNaN(emaLoss) ? loss : 0.9 * emaLoss + 0.1 * loss;
+      lossSum += loss;
+      accSum += acc;
+      n++;
+      const secs = (performance.now() - tLoop) / 1000;
+      bar.update({
         step,
+        totalSteps,
         epoch: b.epoch,
-        loss: lastLoss,
-        accuracy: lastAcc,
-        logitScale: scale,
-        lr: opt.paramGroups[0].lr,
+        epochs: Math.ceil(totalSteps / perEpoch),
+        loss: emaLoss,
         imagesPerSecond: images / secs,
-      };
-      await appendLog(runDir, entry);
-      log(
-        `  step ${String(step).padStart(5)}  epoch ${b.epoch + 1}  loss ${lastLoss.toFixed(4)}  ` +
-          `batch acc ${(100 * lastAcc).toFixed(1)}%  exp(logit_scale) ${scale.toFixed(2)}  ` +
-          `${(images / secs).toFixed(1)} img/s`,
-      );
-      lossSum = accSum = n = 0;
+        etaSeconds: (secs / images) * (totalSteps - step) * batchSize,
+      });
+      if (step % logEvery === 0 || step === totalSteps) {
+        lastLoss = lossSum / n;
+        lastAcc = accSum / n;
+        const scale = Math.exp(model.logitScale.item() as number);
+        const entry = {
+          step,
+          epoch: b.epoch,
+          loss: lastLoss,
+          accuracy: lastAcc,
+          logitScale: scale,
+          lr: opt.paramGroups[0].lr,
+          imagesPerSecond: images / secs,
+        };
+        await appendLog(runDir, entry);
+        log(
+          `  step ${String(step).padStart(5)}  epoch ${b.epoch + 1}  loss ${
+            lastLoss.toFixed(4)
+          }  ` +
+            `batch acc ${(100 * lastAcc).toFixed(1)}%  exp(logit_scale) ${scale.toFixed(2)}  ` +
+            `${(images / secs).toFixed(1)} img/s`,
+        );
+        lossSum = accSum = n = 0;
+      }
+      if (step % config.checkpointEvery === 0 && step < totalSteps) await save();
+      if (interrupted || (opts.stopAfterSteps && step - startStep >= opts.stopAfterSteps)) break;
     }
-    if (step % config.checkpointEvery === 0 && step < totalSteps) await save();
+  } finally {
+    for (const sig of signals) {
+      try {
+        Deno.removeSignalListener(sig, onSignal);
+      } catch { /* not supported here */ }
+    }
   }
   bar.clear();
   await save();
-  const modelDir = `${runDir}/model`;
-  model.eval();
-  await saveHfClip(modelDir, model, tokFiles);
+  const finished = step >= totalSteps;
+  let modelDir: string | null = null;
+  if (finished) {
+    modelDir = `${runDir}/model`;
+    model.eval();
+    await saveHfClip(modelDir, model, tokFiles);
+  } else {
+    log(`stopped at step ${step}/${totalSteps}; continue with --resume ${runDir}`);
+  }
   const seconds = (performance.now() - t0) / 1000;
   const result: FinetuneResult = {
     runDir,
+    status: finished ? "finished" : "stopped",
     modelDir,
     steps: step,
     pairs: pairs.length,

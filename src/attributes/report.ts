@@ -17,7 +17,9 @@ export function attributeReportHtml(
   const names = r.vocabulary.names, C = r.classes.length;
   const k = Math.min(opts.k ?? 5, Math.max(1, Math.floor(C / 2)));
   const groupOf = new Map<number, string>();
-  for (const [g, idx] of Object.entries(r.vocabulary.groups)) for (const i of idx) groupOf.set(i, g);
+  for (const [g, idx] of Object.entries(r.vocabulary.groups)) {
+    for (const i of idx) groupOf.set(i, g);
+  }
   const all = r.values.flat();
   const lo = Math.min(...all), hi = Math.max(...all);
   const width = (v: number) => (hi > lo ? ((v - lo) / (hi - lo)) * 100 : 0);
@@ -27,7 +29,11 @@ export function attributeReportHtml(
   const row = (a: number, c: number) => {
     const v = r.values[c][a];
     const truth = opts.truth ? opts.truth[c][a] : undefined;
-    const mark = truth === undefined ? "" : truth > 0.5 ? `<span class="yes" title="has it">✓</span>` : `<span class="no" title="lacks it">✗</span>`;
+    const mark = truth === undefined
+      ? ""
+      : truth > 0.5
+      ? `<span class="yes" title="has it">✓</span>`
+      : `<span class="no" title="lacks it">✗</span>`;
     return `<tr><td class="cls">${esc(r.classes[c])}</td><td class="bar"><div style="width:${
       width(v).toFixed(1)
     }%"></div></td><td class="num">${v.toFixed(3)}</td><td>${mark}</td></tr>`;
@@ -64,8 +70,12 @@ background:#5a8dd6} td.num{font-variant-numeric:tabular-nums;color:#444} .yes{co
 <h1>${esc(opts.title ?? "CLIP attributes")}</h1>
 <p class="meta">${C} classes × ${names.length} attributes · ${
     r.imagesPerClass.reduce((x, y) => x + y, 0)
-  } images · templates ${s.templates.map((t) => `“${esc(t)}”`).join(", ")} · similarity ${s.similarity} ·
-aggregation ${s.aggregation}${s.aggregation === "trimmed-mean" ? ` (${s.trim})` : ""} · normalization ${s.normalization}${
+  } images · templates ${
+    s.templates.map((t) => `“${esc(t)}”`).join(", ")
+  } · similarity ${s.similarity} ·
+aggregation ${s.aggregation}${
+    s.aggregation === "trimmed-mean" ? ` (${s.trim})` : ""
+  } · normalization ${s.normalization}${
     mean === null ? "" : ` · <b>mean AUROC ${mean.toFixed(3)}</b>`
   }${opts.truth ? " · ✓/✗: the class truly has / lacks the attribute" : ""}</p>
 ${cards.join("\n")}

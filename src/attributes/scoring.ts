@@ -81,13 +81,17 @@ export function encodeAttributes(
 }
 
 /** How image–attribute similarity is measured. */
-export type Similarity = "cosine" | "softmax";
+export type Similarity = "cosine" | "softmax" | "centered";
 
 /** Image × attribute scores [N, K] from embeddings [N, P] and [K, P] (normalized
  * here, so raw features are fine). "cosine" (default): the cosine similarity, the
  * quantity dsva.md §6 suggests; "softmax": CLIP's zero-shot probabilities over the
- * attributes, softmax(logitScale · cosine) across K (makes attributes compete, which
- * suits mutually exclusive vocabularies only). */
+ * attributes, softmax(logitScale · cosine) across K (attributes compete within each
+ * image, which removes how close an image is to text in general); "centered": the
+ * cosine minus the image's mean cosine over the K attributes (the same bias removed,
+ * linearly). `deno task attributes` defaults to "softmax" at the model's own
+ * temperature: on the synthetic scenes it recovers the true attributes better than
+ * plain cosine (mean AUROC ≈ 0.90 vs 0.83, README). */
 export function imageAttributeScores(
   imageEmbeds: Tensor,
   attributeEmbeds: Tensor,
@@ -110,7 +114,8 @@ export function imageAttributeScores(
     const cos = l2Normalize(imageEmbeds).matmul(l2Normalize(attributeEmbeds).transpose(0, 1));
     if (sim === "cosine") return cos;
     if (sim === "softmax") return cos.mul(opts.logitScale ?? 100).softmax(1);
-    throw new TypeError(`imageAttributeScores: similarity "${sim}" (cosine, softmax)`);
+    if (sim === "centered") return cos.sub(cos.mean(1, { keepdim: true }));
+    throw new TypeError(`imageAttributeScores: similarity "${sim}" (cosine, softmax, centered)`);
   });
 }
 

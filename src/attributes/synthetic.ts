@@ -1,7 +1,11 @@
 /** The synthetic scenes as an attribute-collection benchmark: their vocabulary (names, DSVA
  * groups, and the phrases the captions use), their true class × attribute matrix, and prompt
  * templates in the captions' own style. */
-import { SCENE_ATTRIBUTES, SCENE_CLASSES, sceneAttributeMatrix } from "../data/synthetic/vocabulary.ts";
+import {
+  SCENE_ATTRIBUTES,
+  SCENE_CLASSES,
+  sceneAttributeMatrix,
+} from "../data/synthetic/vocabulary.ts";
 import { type AttributeVocabulary, makeVocabulary } from "./vocabulary.ts";
 
 /** The synthetic attributes with their groups and caption phrases. */

@@ -57,8 +57,9 @@ export function makeVocabulary(specs: readonly AttributeSpec[], file = ""): Attr
   specs.forEach((s, i) => {
     const name = typeof s.name === "string" ? s.name.trim() : "";
     if (name === "") bad.push(`attribute ${i + 1} has an empty name`);
-    else if (seen.has(name)) bad.push(`"${name}" appears twice (attributes ${seen.get(name)! + 1} and ${i + 1})`);
-    else seen.set(name, i);
+    else if (seen.has(name)) {
+      bad.push(`"${name}" appears twice (attributes ${seen.get(name)! + 1} and ${i + 1})`);
+    } else seen.set(name, i);
     if (s.phrases && s.phrases.some((p) => p.trim() === "")) {
       bad.push(`"${name}" has an empty phrase`);
     }
@@ -66,7 +67,9 @@ export function makeVocabulary(specs: readonly AttributeSpec[], file = ""): Attr
   });
   if (bad.length) throw new DataError(file, `bad attribute vocabulary: ${listSome(bad, 5)}`);
   const names = specs.map((s) => s.name.trim());
-  const phrases = specs.map((s) => (s.phrases ? s.phrases.map((p) => p.trim()) : [phraseOf(s.name)]));
+  const phrases = specs.map((
+    s,
+  ) => (s.phrases ? s.phrases.map((p) => p.trim()) : [phraseOf(s.name)]));
   const anyGroup = specs.some((s) => s.group !== undefined && s.group !== "");
   const groups: Record<string, number[]> = {};
   specs.forEach((s, i) => {

@@ -362,7 +362,8 @@ export function resolveConfig(partial: PartialConfig): TrainConfig {
     warmupSteps: lrIn.warmupSteps ?? batches,
   };
   const epochs = p.epochs ?? DEFAULTS.epochs;
-  const warmupEpochs = p.warmupEpochs ?? (scratch ? 0 : recipe.phases[0].toEpoch + 1);
+  const warmupEpochs = p.warmupEpochs ??
+    (scratch ? 0 : Math.min(recipe.phases[0].toEpoch + 1, epochs));
   if (warmupEpochs > epochs) {
     throw new ConfigError(`warmupEpochs: ${warmupEpochs} is more than epochs ${epochs}`);
   }

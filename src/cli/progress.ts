@@ -45,16 +45,24 @@ export class Progress {
     const now = performance.now();
     if (!force && now - this.#last < 100) return;
     this.#last = now;
-    const cols = Deno.consoleSize?.().columns ?? 100;
+    let cols = 100;
+    try {
+      cols = Deno.consoleSize().columns;
+    } catch { /* not a console after all */ }
+    if (!(cols >= 20)) cols = 100; // a pseudo-terminal may report 0
     const frac = s.totalSteps > 0 ? Math.min(1, s.step / s.totalSteps) : 0;
-    const text = ` step ${s.step}/${s.totalSteps} · epoch ${s.epoch + 1}/${s.epochs} · loss ${
+    const text = `step ${s.step}/${s.totalSteps} · epoch ${s.epoch + 1}/${s.epochs} · loss ${
       Number.isFinite(s.loss) ? s.loss.toFixed(4) : "–"
-    } · ${s.imagesPerSecond.toFixed(1)} img/s · ETA ${formatDuration(s.etaSeconds ?? NaN)}`;
-    const width = Math.max(10, Math.min(30, cols - text.length - 8));
-    const full = Math.round(frac * width);
-    const bar = `[${"█".repeat(full)}${"░".repeat(width - full)}] ${
-      (frac * 100).toFixed(0).padStart(3)
-    }%`;
+    } · ${s.imagesPerSecond.toFixed(s.imagesPerSecond >= 100 ? 0 : 1)} img/s · ETA ${
+      formatDuration(s.etaSeconds ?? NaN)
+    }`;
+    const room = cols - 1 - text.length - 8; // "[bar] 100% "
+    const width = Math.min(30, room);
+    const bar = width >= 5
+      ? `[${"█".repeat(Math.round(frac * width))}${"░".repeat(width - Math.round(frac * width))}] ${
+        (frac * 100).toFixed(0).padStart(3)
+      }% `
+      : "";
     Deno.stderr.writeSync(enc.encode(`\r\x1b[2K${(bar + text).slice(0, cols - 1)}`));
     this.#drawn = true;
   }

@@ -94,27 +94,6 @@ export async function scoreSamples(
   return { n, c, labels, scores };
 }
 
-/** Rows `rows` of a scored set (e.g. the unseen-class images). */
-export function selectRows(set: ScoredSet, keep: (label: number) => boolean): ScoredSet {
-  const idx: number[] = [];
-  set.labels.forEach((l, i) => keep(l) && idx.push(i));
-  const pick = (src: Float32Array) => {
-    const out = new Float32Array(idx.length * set.c);
-    idx.forEach((i, j) => out.set(src.subarray(i * set.c, (i + 1) * set.c), j * set.c));
-    return out;
-  };
-  return {
-    n: idx.length,
-    c: set.c,
-    labels: Int32Array.from(idx, (i) => set.labels[i]),
-    scores: {
-      vam: pick(set.scores.vam),
-      global: pick(set.scores.global),
-      fused: pick(set.scores.fused),
-    },
-  };
-}
-
 /** Two scored sets one after the other. */
 export function concatSets(a: ScoredSet, b: ScoredSet): ScoredSet {
   const cat = (x: Float32Array, y: Float32Array) => {

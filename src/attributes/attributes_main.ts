@@ -1,0 +1,259 @@
+/**
+ * `deno task attributes --model DIR [options]`: collect a class × attribute matrix with CLIP.
+ *
+ * Every image of every class is embedded; every attribute is embedded as its phrases in every
+ * prompt template (ensembled); each image's scores are CLIP's probabilities over the attributes
+ * (options: cosine, centered cosine), averaged per class (options: median, max, trimmed mean)
+ * and each attribute is min–max scaled
+ * over the classes (options: z-score, row L2, none). Writes `attributes.csv`, `attributes.json`,
+ * `groups.json` (the formats `deno task train --attributes/--groups` reads), `vocabulary.json`,
+ * `attributes_raw.json` and `attributes.html` (per attribute, the classes it scores highest and
+ * lowest). With true attributes (the synthetic scenes, or `--truth FILE`), prints the mean
+ * per-attribute AUROC over classes. The last line is a JSON object with `auroc` and the paths.
+ * Exit status: 0 done, 1 bad data / model / vocabulary, 2 bad command line.
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { setNumThreads } from "../tensor/index.ts";
+import type { Device } from "../tensor/index.ts";
+import { DataError } from "../data/errors.ts";
+import { findDatasetLayout } from "../data/dataset.ts";
+import { scanImageFolder } from "../data/image_folder.ts";
+import { readAttributes } from "../data/attributes.ts";
+import { ensureSyntheticDataset } from "../data/synthetic/generate.ts";
+import { createRunDir } from "../cli/run_dir.ts";
+import {
+  collectAttributes,
+  type CollectSettings,
+  loadClip,
+  scoreAgainstTruth,
+  writeAttributeFiles,
+} from "./collect.ts";
+import { readVocabulary } from "./vocabulary.ts";
+import { DEFAULT_TEMPLATES } from "./scoring.ts";
+import { SYNTHETIC_TEMPLATES, syntheticTruth, syntheticVocabulary } from "./synthetic.ts";
+import { flagReader, runCommand, UsageError } from "./usage.ts";
+
+/** The help text. */
+export const ATTRIBUTES_USAGE = `usage: deno task attributes --model DIR [options]
+
+  --model DIR            a Hugging Face CLIP folder (config.json, weights, tokenizer.json) or a
+                         clip:finetune run folder (its model/)
+images (default: the synthetic scenes)
+  --synthetic            the built-in synthetic scenes (vocabulary and true attributes built in)
+  --dataset DIR          a dataset folder (images/ with one sub-folder per class)
+  --images DIR           an image folder (one sub-folder per class)
+attributes
+  --vocabulary FILE      attribute names and groups (JSON; see src/attributes/vocabulary.ts);
+                         built in for --synthetic
+  --template T           a prompt template with {} for the attribute (repeat to ensemble);
+                         default "${DEFAULT_TEMPLATES[0]}" (synthetic: the captions' 4 openings)
+  --templates FILE       templates, one per line
+  --similarity S         softmax (default: CLIP's probabilities over the attributes at the
+                         model's temperature), cosine, or centered (cosine minus the image's
+                         mean cosine over the attributes)
+  --aggregation A        mean (default), median, max or trimmed-mean
+  --trim X               fraction cut at each end by trimmed-mean (0.1)
+  --normalization N      minmax (default: each attribute to [0, 1] over the classes), zscore,
+                         l2 (each class row), none
+  --truth FILE           true attributes (csv/json/npy/mat, named rows and columns) for AUROC
+output
+  --out DIR              output folder (default runs/<timestamp>-attributes)
+  --batch-size N (64) --threads N --device cpu|cuda|cuda:N`;
+
+const OPTIONS = {
+  help: { type: "boolean", short: "h" },
+  model: { type: "string" },
+  synthetic: { type: "boolean" },
+  dataset: { type: "string" },
+  images: { type: "string" },
+  vocabulary: { type: "string" },
+  template: { type: "string", multiple: true },
+  templates: { type: "string" },
+  similarity: { type: "string" },
+  aggregation: { type: "string" },
+  trim: { type: "string" },
+  normalization: { type: "string" },
+  truth: { type: "string" },
+  out: { type: "string" },
+  "batch-size": { type: "string" },
+  threads: { type: "string" },
+  device: { type: "string" },
+} as const;
+
+const fail = (msg: string): never => {
+  throw new UsageError(msg);
+};
+
+/** What `runAttributes` printed last: the JSON summary. */
+export interface AttributesSummary {
+  auroc: number | null;
+  csv: string;
+  json: string;
+  groups: string;
+  html: string;
+  vocabulary: string;
+  out: string;
+  classes: number;
+  attributes: number;
+  images: number;
+  seconds: number;
+}
+
+/** Runs the command on parsed arguments (also used by clip:demo); returns the summary. */
+export async function runAttributes(args: string[]): Promise<AttributesSummary | null> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, strict: true, options: OPTIONS });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const v = parsed.values;
+  if (v.help) {
+    console.log(ATTRIBUTES_USAGE);
+    return null;
+  }
+  const { z, flag } = await flagReader(v);
+  const t0 = performance.now();
+  if (!v.model) {
+    fail(
+      "--model DIR is required (a CLIP folder or a clip:finetune run). For the built-in " +
+        "demo that trains one first, run deno task clip:demo",
+    );
+  }
+  const sources = [v.synthetic, v.dataset, v.images].filter(Boolean).length;
+  if (sources > 1) fail("give one of --synthetic, --dataset DIR, --images DIR");
+  const synthetic = sources === 0 || !!v.synthetic;
+  if (v.template && v.templates) fail("give --template or --templates, not both");
+  const settings: CollectSettings = {
+    templates: DEFAULT_TEMPLATES,
+    similarity: flag("similarity", z.enum(["softmax", "cosine", "centered"]), "softmax"),
+    aggregation: flag(
+      "aggregation",
+      z.enum(["mean", "median", "max", "trimmed-mean"]),
+      "mean",
+    ),
+    trim: flag("trim", z.coerce.number().min(0).lt(0.5), 0.1),
+    normalization: flag("normalization", z.enum(["minmax", "zscore", "l2", "none"]), "minmax"),
+  };
+  const batchSize = flag("batch-size", z.coerce.number().int().positive(), 64);
+  const device = flag(
+    "device",
+    z.string().regex(/^(cpu|cuda(:\d+)?)$/, "cpu, cuda or cuda:N"),
+    "cpu",
+  ) as Device;
+  if (v.threads) setNumThreads(flag("threads", z.coerce.number().int().positive(), 1));
+
+  // Templates.
+  if (v.template) settings.templates = v.template;
+  else if (v.templates) {
+    let text: string;
+    try {
+      text = await Deno.readTextFile(v.templates);
+    } catch (e) {
+      throw new DataError(v.templates, `cannot read templates: ${(e as Error).message}`);
+    }
+    settings.templates = text.split(/\r?\n/).map((s) => s.trim()).filter((s) => s !== "");
+    if (settings.templates.length === 0) throw new DataError(v.templates, "holds no templates");
+  } else if (synthetic) settings.templates = SYNTHETIC_TEMPLATES;
+  const badTemplate = settings.templates.find((t) => !t.includes("{}"));
+  if (badTemplate !== undefined) {
+    fail(`template ${JSON.stringify(badTemplate)} has no "{}" where the attribute goes`);
+  }
+
+  // Images, vocabulary, truth.
+  let imagesDir: string;
+  let truth: { classes: string[]; attributes: string[]; values: number[][] } | null = null;
+  if (synthetic) {
+    imagesDir = `${(await ensureSyntheticDataset({})).dir}/images`;
+    truth = syntheticTruth();
+  } else if (v.dataset) imagesDir = findDatasetLayout(v.dataset).images;
+  else imagesDir = v.images!;
+  const vocabulary = v.vocabulary
+    ? await readVocabulary(v.vocabulary)
+    : synthetic
+    ? syntheticVocabulary()
+    : fail("--vocabulary FILE is required (the attribute names and groups)");
+  if (v.truth) {
+    const m = await readAttributes(v.truth);
+    if (!m.classes || !m.attributes) {
+      throw new DataError(v.truth, "true attributes need named rows (classes) and columns");
+    }
+    const values = Array.from(
+      { length: m.rows },
+      (_, r) => Array.from(m.values.subarray(r * m.cols, (r + 1) * m.cols)),
+    );
+    truth = { classes: [...m.classes], attributes: [...m.attributes], values };
+  }
+  const folder = await scanImageFolder(imagesDir);
+
+  const { model, tokenizer, dir: modelDir } = await loadClip(v.model!, device);
+  const out = v.out ?? await createRunDir("runs", "attributes");
+  console.log(
+    `attributes: ${folder.classes.length} classes, ${folder.samples.length} images from ${imagesDir}\n` +
+      `  model ${modelDir}; ${vocabulary.names.length} attributes in ${
+        Object.keys(vocabulary.groups).length
+      } groups; ${settings.templates.length} template(s) × phrases, ${settings.similarity}, ` +
+      `${settings.aggregation}, ${settings.normalization}`,
+  );
+  const collected = await collectAttributes(
+    model,
+    tokenizer,
+    folder.samples,
+    folder.classes,
+    vocabulary,
+    settings,
+    { batchSize },
+  );
+  model.dispose();
+  let auroc: number | null = null, per: (number | null)[] | undefined, t: number[][] | undefined;
+  if (truth) {
+    const s = scoreAgainstTruth(collected, truth);
+    auroc = s.mean;
+    per = s.perAttribute;
+    t = s.truth;
+  }
+  const files = await writeAttributeFiles(out, collected, {
+    truth: t,
+    perAttributeAuroc: per,
+    title: `CLIP attributes: ${modelDir}`,
+  });
+  if (per) {
+    const names = vocabulary.names;
+    const w = Math.max(...names.map((n) => n.length));
+    console.log("per-attribute AUROC over classes:");
+    for (let i = 0; i < names.length; i += 3) {
+      console.log(
+        "  " +
+          names.slice(i, i + 3).map((n, j) =>
+            `${n.padEnd(w)} ${per![i + j] === null ? "  –  " : per![i + j]!.toFixed(3)}`
+          ).join("   "),
+      );
+    }
+    console.log(`mean per-attribute AUROC: ${auroc === null ? "undefined" : auroc.toFixed(4)}`);
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  console.log(`wrote ${out}/ (attributes.csv, attributes.json, groups.json, attributes.html)`);
+  const summary: AttributesSummary = {
+    auroc,
+    csv: files.csv,
+    json: files.json,
+    groups: files.groups,
+    html: files.html,
+    vocabulary: files.vocabulary,
+    out,
+    classes: collected.classes.length,
+    attributes: vocabulary.names.length,
+    images: folder.samples.length,
+    seconds,
+  };
+  console.log(JSON.stringify(summary));
+  return summary;
+}
+
+/** The command. */
+export async function main(args: string[]): Promise<void> {
+  await runCommand("attributes", ATTRIBUTES_USAGE, async () => {
+    await runAttributes(args);
+  });
+}

@@ -1,0 +1,25 @@
+/** The `train` namespace: DSVA training runs as `deno task train` drives them — the resolved
+ * config type, data setup (held-out split, attribute scaling), model building, the resumable
+ * training loop, scoring and evaluation, checkpoints, pictures and the HTML report. The config
+ * schema (zod) and the command-line front ends are in `src/cli/`. */
+export type { BackboneConfig, DatasetConfig, SelectionRule, TrainConfig } from "./types.ts";
+export { describeData, holdOut, loadTrainData, scaleAttributeMatrix } from "./data.ts";
+export type { TrainData } from "./data.ts";
+export { buildBackbone, buildModel } from "./model.ts";
+export { acInTraining, runRecipe } from "./recipe.ts";
+export { BRANCHES, concatSets, scoreSamples } from "./scoring.ts";
+export type { Branch, ScoredSet } from "./scoring.ts";
+export { branchResult, chooseGamma, heldoutSeenAccuracy } from "./metrics.ts";
+export type { BranchResult } from "./metrics.ts";
+export { evaluateModel, writeEvaluation } from "./evaluate.ts";
+export type { EvalSource, Evaluation } from "./evaluate.ts";
+export { MetricsLog } from "./metrics_log.ts";
+export type { EpochRecord, MetricsRecord, StepRecord } from "./metrics_log.ts";
+export { CHECKPOINTS, readCheckpoint, RNG_NOTE } from "./state.ts";
+export type { BestState, ModelCheckpoint, TrainCheckpoint } from "./state.ts";
+export { NonFiniteLossError, Trainer } from "./trainer.ts";
+export type { TrainHooks, TrainOutcome } from "./trainer.ts";
+export { attentionPictures, confusionPng } from "./pictures.ts";
+export type { AttentionPicture } from "./pictures.ts";
+export { reportHtml, writeReportHtml } from "./report_html.ts";
+export { lineChart } from "./svg_chart.ts";
