@@ -20,6 +20,10 @@ const SUITES: Record<string, Suite> = {
     describe: "ViT-B/32 fwd+bwd images/s, batch 8 at 224x224, Deno vs transformers CLIPVisionModel",
     load: () => import("./vit.ts"),
   },
+  clip: {
+    describe: "tiny CLIP contrastive fine-tuning step images/s, Deno vs transformers CLIPModel",
+    load: () => import("./clip.ts"),
+  },
 };
 
 function usage(): string {

@@ -49,6 +49,7 @@ import {
   initClipWeights,
   saveHfClip,
   tinyClipConfig,
+  type TinyClipOptions,
 } from "./clip_train.ts";
 import { createRunDir, writeJsonAtomic as writeJson } from "../cli/run_dir.ts";
 
@@ -236,49 +237,67 @@ export async function finetuneClip(
   const device = config.device as Device;
 
   const pairs = await loadCaptionPairs(config.data);
-  const runDir = opts.resumeDir ?? await createRunDir(config.runsDir, config.name);
-  if (!opts.resumeDir) await writeJson(`${runDir}/config.json`, config);
+  // A pretrained model first (a folder without a text tower fails before anything is written).
+  const pretrained = config.model.kind === "pretrained"
+    ? await CLIPModel.fromPretrained(config.model.dir)
+    : null;
 
   // Tokenizer: the pretrained model's, or a BPE trained on the captions (saved in the run so a
   // resumed run uses the very same one).
   let tokFiles: { tokenizer: Record<string, unknown>; config: Record<string, unknown> };
-  if (config.model.kind === "pretrained") {
-    const dir = config.model.dir;
-    const read = async (n: string) => {
-      try {
-        return JSON.parse(await Deno.readTextFile(`${dir}/${n}`));
-      } catch {
-        return null;
+  let tokWhere = "tokenizer.json";
+  let runDir: string;
+  try {
+    if (config.model.kind === "pretrained") {
+      const dir = config.model.dir;
+      const read = async (n: string) => {
+        try {
+          return JSON.parse(await Deno.readTextFile(`${dir}/${n}`));
+        } catch {
+          return null;
+        }
+      };
+      const tj = await read("tokenizer.json");
+      if (tj === null) {
+        throw new DataError(
+          dir,
+          "has no tokenizer.json (or it is not JSON): a CLIP model folder to fine-tune needs one",
+        );
       }
-    };
-    const tj = await read("tokenizer.json");
-    if (tj === null) {
-      throw new DataError(dir, "has no tokenizer.json: a CLIP model folder to fine-tune needs one");
+      tokFiles = { tokenizer: tj, config: (await read("tokenizer_config.json")) ?? {} };
+      tokWhere = `${dir}/tokenizer.json`;
+    } else if (opts.resumeDir) {
+      const dir = `${opts.resumeDir}/tokenizer`;
+      tokFiles = {
+        tokenizer: JSON.parse(await Deno.readTextFile(`${dir}/tokenizer.json`)),
+        config: JSON.parse(await Deno.readTextFile(`${dir}/tokenizer_config.json`)),
+      };
+      tokWhere = `${dir}/tokenizer.json`;
+    } else {
+      const bpe = trainBpe(pairs.flatMap((p) => p.captions), {
+        maxMerges: config.model.maxMerges,
+      });
+      tokFiles = bpeTokenizerFiles(bpe, config.model.contextLength);
     }
-    tokFiles = { tokenizer: tj, config: (await read("tokenizer_config.json")) ?? {} };
-  } else if (opts.resumeDir) {
-    const dir = `${runDir}/tokenizer`;
-    tokFiles = {
-      tokenizer: JSON.parse(await Deno.readTextFile(`${dir}/tokenizer.json`)),
-      config: JSON.parse(await Deno.readTextFile(`${dir}/tokenizer_config.json`)),
-    };
-  } else {
-    const bpe = trainBpe(pairs.flatMap((p) => p.captions), { maxMerges: config.model.maxMerges });
-    tokFiles = bpeTokenizerFiles(bpe, config.model.contextLength);
-    await Deno.mkdir(`${runDir}/tokenizer`, { recursive: true });
-    await writeJson(`${runDir}/tokenizer/tokenizer.json`, tokFiles.tokenizer);
-    await writeJson(`${runDir}/tokenizer/tokenizer_config.json`, tokFiles.config);
+    runDir = opts.resumeDir ?? await createRunDir(config.runsDir, config.name);
+  } catch (e) {
+    pretrained?.dispose();
+    throw e;
   }
-  const tokenizer = await CLIPTokenizer.fromJSON(tokFiles.tokenizer, tokFiles.config);
+  if (!opts.resumeDir) {
+    await writeJson(`${runDir}/config.json`, config);
+    if (config.model.kind === "scratch") {
+      await Deno.mkdir(`${runDir}/tokenizer`, { recursive: true });
+      await writeJson(`${runDir}/tokenizer/tokenizer.json`, tokFiles.tokenizer);
+      await writeJson(`${runDir}/tokenizer/tokenizer_config.json`, tokFiles.config);
+    }
+  }
+  const tokenizer = await CLIPTokenizer.fromJSON(tokFiles.tokenizer, tokFiles.config, {}, tokWhere);
 
   manualSeed(config.seed);
-  const model = config.model.kind === "pretrained"
-    ? await CLIPModel.fromPretrained(config.model.dir)
-    : new CLIPModel(tinyClipConfig(tokenizer.vocabSize, config.model));
-  if (config.model.kind === "scratch") initClipWeights(model);
-  if (config.model.kind === "scratch" && model.config.text.maxPositionEmbeddings < 2) {
-    throw new RangeError("contextLength must be at least 2");
-  }
+  const model = pretrained ??
+    new CLIPModel(tinyClipConfig(tokenizer.vocabSize, config.model as TinyClipOptions));
+  if (!pretrained) initClipWeights(model);
   model.to(device).train();
   const size = await modelImageSize(config.model);
   const contextLength = Math.min(tokenizer.contextLength, model.config.text.maxPositionEmbeddings);

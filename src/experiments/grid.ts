@@ -51,8 +51,9 @@ export interface Cell {
   axes: CellAxes;
   /** The training config `deno task train --config` gets (name and runsDir set by the runner). */
   train: PartialConfig;
-  /** Optimizer steps the cell takes. */
+  /** Optimizer steps the cell takes, and per epoch. */
   steps: number;
+  batchesPerEpoch: number;
   /** Whether the AC is on (training), for the report's AC comparison. */
   ac: boolean;
   /** The backbone kind (`vit`, `clip`, `darknet`). */
@@ -192,6 +193,7 @@ export async function planGrid(config: ExperimentConfig, dir: string): Promise<G
                     },
                     train,
                     steps: resolved.maxSteps > 0 ? Math.min(resolved.maxSteps, total) : total,
+                    batchesPerEpoch: resolved.batchesPerEpoch,
                     ac: resolved.ac.enabled,
                     backboneKind: resolved.backbone.kind,
                   };

@@ -44,6 +44,20 @@ function ticks(lo: number, hi: number, n = 5): number[] {
   return out;
 }
 
+/** Ticks of a log axis, as log10 values within [lo, hi]: decades, or 1-2-5 steps when the range
+ * spans less than three decades. */
+function logTicks(lo: number, hi: number): number[] {
+  const out: number[] = [];
+  const mult = hi - lo < 3 ? [1, 2, 5] : [1];
+  for (let e = Math.floor(lo); e <= Math.ceil(hi); e++) {
+    for (const m of mult) {
+      const t = e + Math.log10(m);
+      if (t >= lo - 1e-9 && t <= hi + 1e-9) out.push(t);
+    }
+  }
+  return out;
+}
+
 function fmt(v: number): string {
   if (v === 0) return "0";
   const a = Math.abs(v);
@@ -81,11 +95,7 @@ export function lineChart(series: readonly Series[], o: ChartOptions): string {
       esc(o.title)
     }</text>`,
   );
-  const yt = o.logY
-    ? ticks(Math.floor(y0), Math.ceil(y1), Math.max(1, Math.ceil(y1) - Math.floor(y0))).filter((
-      t,
-    ) => t >= y0 - 1e-9 && t <= y1 + 1e-9)
-    : ticks(y0, y1);
+  const yt = o.logY ? logTicks(y0, y1) : ticks(y0, y1);
   for (const t of yt) {
     const y = m.t + ph - ((t - y0) / (y1 - y0)) * ph;
     parts.push(

@@ -1,0 +1,328 @@
+/** `deno task bench clip`: CLIP contrastive fine-tuning throughput, images/s, Deno against
+ * PyTorch eager from Python on the same libtorch and the same thread count, in one run.
+ *
+ *  Model:  the small from-scratch CLIP of `deno task clip:finetune` (48×48, patch 8, width 96,
+ *          3 vision + 2 text layers, 1 000-token vocabulary, context 24), random init, train
+ *          mode; both sides build it from the same Hugging Face config.json
+ *  Deno:   models.CLIPModel + attributes.contrastiveLoss + clipOptimizer (AdamW, decay on
+ *          matrices) + clampLogitScale (src/attributes/clip_train.ts)
+ *  Python: transformers CLIPModel (attn_implementation="sdpa") + the same loss, AdamW groups and
+ *          clamp (bench/clip_baseline.py)
+ *
+ * One iteration = one optimizer step on a fixed batch (no image decoding: that is `bench data`):
+ * zero the gradients, encode images and texts, symmetric cross-entropy with the learned
+ * temperature, backward, AdamW step, clamp the logit scale.
+ *
+ * Method (as bench/vit.ts): a long-lived Python process serves rounds over a pipe; each round
+ * times `--iters` iterations here and there, alternating which side goes first; images/s =
+ * batch / median iteration time; the ratio is the median of the per-round Deno/Python ratios.
+ * The last line is one JSON object.
+ *
+ * Options: --rounds N (5), --iters N (3), --warmup N (2), --batch N (64), --threads N
+ * (libtorch's default, the same on both sides), --quick (3 rounds of 2).
+ * Env: DSVA_TORCH_PYTHON (default .venv/bin/python). */
+import { models, torch } from "../mod.ts";
+import {
+  clampLogitScale,
+  clipConfigToHf,
+  clipOptimizer,
+  contrastiveLoss,
+  tinyClipConfig,
+} from "../src/attributes/clip_train.ts";
+import { FINETUNE_DEFAULTS } from "../src/attributes/finetune.ts";
+import type { AdamW } from "../src/optim/index.ts";
+
+const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+const VOCAB = 1000, SEQ = 24;
+
+interface Config {
+  rounds: number;
+  iters: number;
+  warmup: number;
+  batch: number;
+  threads: number;
+}
+interface Side {
+  ms: number[];
+  cpuMs: number[];
+  waitMs: (number | null)[];
+  threads: number;
+}
+
+function parseArgs(args: string[]): Config {
+  const c: Config = { rounds: 5, iters: 3, warmup: 2, batch: 64, threads: torch.getNumThreads() };
+  const keys: Record<string, keyof Config> = {
+    "--rounds": "rounds",
+    "--iters": "iters",
+    "--warmup": "warmup",
+    "--batch": "batch",
+    "--threads": "threads",
+  };
+  for (let i = 0; i < args.length; i++) {
+    const [flag, inline] = args[i].split("=", 2);
+    if (flag === "--quick") {
+      Object.assign(c, { rounds: 3, iters: 2 });
+      continue;
+    }
+    const key = keys[flag];
+    if (!key) throw new Error(`bench clip: unknown option ${args[i]}`);
+    const v = Number(inline ?? args[++i]);
+    if (!Number.isInteger(v) || v < (key === "warmup" ? 0 : 1)) {
+      throw new Error(`bench clip: ${flag} needs a positive integer`);
+    }
+    c[key] = v;
+  }
+  return c;
+}
+
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const medianOf = (xs: readonly (number | null)[]): number => {
+  const v = xs.filter((x): x is number => x !== null);
+  return v.length ? median(v) : NaN;
+};
+
+function runQueueNs(): number | null {
+  try {
+    return Number(Deno.readTextFileSync("/proc/thread-self/schedstat").split(" ")[1]);
+  } catch {
+    return null;
+  }
+}
+
+function cpuMs(): number {
+  try {
+    const f = Deno.readTextFileSync("/proc/self/stat").split(") ")[1].split(" ");
+    return (Number(f[11]) + Number(f[12])) * 10; // utime + stime in 10 ms ticks
+  } catch {
+    return NaN;
+  }
+}
+
+class DenoBench {
+  readonly model: models.CLIPModel;
+  readonly opt: AdamW;
+  readonly pixels: torch.Tensor;
+  readonly ids: torch.Tensor;
+  readonly params: number;
+
+  constructor(readonly c: Config, readonly config: models.CLIPConfig) {
+    torch.setNumThreads(c.threads);
+    torch.manualSeed(0);
+    this.model = new models.CLIPModel(config);
+    this.model.train();
+    this.opt = clipOptimizer(this.model, { lr: 1e-3, weightDecay: 0.1 });
+    const size = config.vision.imageSize;
+    this.pixels = torch.keep(torch.randn([c.batch, 3, size, size]));
+    const ids = new BigInt64Array(c.batch * SEQ);
+    let s = 1;
+    for (let i = 0; i < ids.length; i++) {
+      s = (s * 1103515245 + 12345) % 2147483648;
+      const col = i % SEQ;
+      ids[i] = BigInt(
+        col === 0
+          ? config.text.bosTokenId
+          : col === SEQ - 1
+          ? config.text.eosTokenId
+          : s % (VOCAB - 2),
+      );
+    }
+    this.ids = torch.keep(torch.fromBuffer(ids, [c.batch, SEQ], { dtype: "int64" }));
+    this.params = this.model.numParameters();
+  }
+
+  step(): [number, number, number | null] {
+    const w0 = runQueueNs(), c0 = cpuMs(), t0 = performance.now();
+    this.opt.zeroGrad();
+    torch.scope(() => contrastiveLoss(this.model, this.pixels, this.ids, null).loss.backward());
+    this.opt.step();
+    clampLogitScale(this.model);
+    const t1 = performance.now(), c1 = cpuMs(), w1 = runQueueNs();
+    return [t1 - t0, c1 - c0, w0 === null || w1 === null ? null : (w1 - w0) / 1e6];
+  }
+
+  round(iters: number): Side {
+    torch.setNumThreads(this.c.threads);
+    const s = Array.from({ length: iters }, () => this.step());
+    return {
+      ms: s.map((x) => x[0]),
+      cpuMs: s.map((x) => x[1]),
+      waitMs: s.map((x) => x[2]),
+      threads: torch.getNumThreads(),
+    };
+  }
+
+  dispose() {
+    this.opt.dispose();
+    this.model.dispose();
+    this.pixels.dispose();
+    this.ids.dispose();
+  }
+}
+
+class PythonBaseline {
+  #child: Deno.ChildProcess;
+  #writer: WritableStreamDefaultWriter<Uint8Array>;
+  #lines: AsyncIterator<string>;
+  #enc = new TextEncoder();
+
+  constructor(python: string) {
+    this.#child = new Deno.Command(python, {
+      args: ["-u", `${ROOT}/bench/clip_baseline.py`],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+    this.#writer = this.#child.stdin.getWriter();
+    this.#lines = lines(this.#child.stdout)[Symbol.asyncIterator]();
+  }
+  async next<T>(): Promise<T> {
+    const r = await this.#lines.next();
+    if (r.done) throw new Error("bench clip: the Python baseline exited early (see stderr above)");
+    return JSON.parse(r.value) as T;
+  }
+  async request<T>(req: Record<string, unknown>): Promise<T> {
+    await this.#writer.write(this.#enc.encode(JSON.stringify(req) + "\n"));
+    return await this.next<T>();
+  }
+  async close() {
+    try {
+      await this.#writer.write(this.#enc.encode('{"quit":true}\n'));
+      await this.#writer.close();
+    } catch {
+      // already gone
+    }
+    await this.#child.status;
+  }
+}
+
+async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  let rest = "";
+  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+    const parts = (rest + chunk).split("\n");
+    rest = parts.pop()!;
+    for (const p of parts) if (p.trim()) yield p;
+  }
+  if (rest.trim()) yield rest;
+}
+
+const fmt = (x: number, d = 1) => x.toFixed(d);
+
+/** Runs the benchmark. */
+export async function run(args: string[]): Promise<void> {
+  const c = parseArgs(args);
+  const python = Deno.env.get("DSVA_TORCH_PYTHON") ?? `${ROOT}/.venv/bin/python`;
+  const started = performance.now();
+  const m = FINETUNE_DEFAULTS.model as Exclude<
+    typeof FINETUNE_DEFAULTS.model,
+    { kind: "pretrained" }
+  >;
+  const config = tinyClipConfig(VOCAB, m);
+  const py = new PythonBaseline(python);
+  let deno: DenoBench | null = null;
+  try {
+    const hello = await py.next<
+      { torch: string; package: string; python: string; transformers: string }
+    >();
+    const lib = torch.library();
+    const denoPkg = lib.libtorch?.cmakePrefix.replace(/\/share\/cmake$/, "");
+    const same = denoPkg !== undefined && Deno.realPathSync(denoPkg) === hello.package;
+    console.log(
+      `bench clip: libtorch ${torch.version()} (${lib.origin})\n` +
+        `  Python ${hello.python}, torch ${hello.torch}, transformers ${hello.transformers}` +
+        (same ? " (same libtorch as Deno)" : `\n  WARNING: Deno's libtorch is ${denoPkg ?? "?"}`),
+    );
+    console.log(
+      `  CLIP fine-tuning step (fwd + symmetric InfoNCE + bwd + AdamW + clamp), batch ${c.batch},` +
+        ` ${m.imageSize}×${m.imageSize} images, ${SEQ} tokens, ${c.threads} threads (both sides)\n` +
+        `  ${c.rounds} rounds × ${c.iters} timed iterations per side, after ${c.warmup} warm-up`,
+    );
+    deno = new DenoBench(c, config);
+    const denoWarm = Array.from({ length: c.warmup }, () => deno!.step()[0]);
+    const setup = await py.request<{ threads: number; params: number; warmupMs: number[] }>({
+      setup: true,
+      config: clipConfigToHf(config),
+      threads: c.threads,
+      batch: c.batch,
+      seq: SEQ,
+      warmup: c.warmup,
+    });
+    if (setup.params !== deno.params) {
+      throw new Error(
+        `bench clip: parameter counts differ (Deno ${deno.params}, Python ${setup.params})`,
+      );
+    }
+    console.log(
+      `  parameters: ${deno.params} (both); warm-up ms: Deno ${denoWarm.map((x) => fmt(x, 0))},` +
+        ` Python ${setup.warmupMs.map((x) => fmt(x, 0))}`,
+    );
+    const rows: { deno: Side; py: Side }[] = [];
+    console.log("\nround  first   ms/iter: Deno  Python   images/s: Deno  Python   ratio");
+    for (let r = 0; r < c.rounds; r++) {
+      let d: Side, p: Side;
+      if (r % 2 === 0) {
+        d = deno.round(c.iters);
+        p = await py.request<Side>({ iters: c.iters });
+      } else {
+        p = await py.request<Side>({ iters: c.iters });
+        d = deno.round(c.iters);
+      }
+      for (const [who, s] of [["Deno", d], ["Python", p]] as const) {
+        if (s.threads !== c.threads) {
+          throw new Error(`bench clip: ${who} ran with ${s.threads} threads`);
+        }
+      }
+      rows.push({ deno: d, py: p });
+      const [dm, pm] = [median(d.ms), median(p.ms)];
+      const [di, pi] = [c.batch * 1000 / dm, c.batch * 1000 / pm];
+      console.log(
+        `${String(r + 1).padStart(5)}  ${r % 2 === 0 ? "Deno  " : "Python"}` +
+          `${fmt(dm, 0).padStart(14)} ${fmt(pm, 0).padStart(7)}` +
+          `${fmt(di, 1).padStart(16)} ${fmt(pi, 1).padStart(7)} ${fmt(di / pi, 3).padStart(7)}`,
+      );
+    }
+    const denoMs = median(rows.flatMap((x) => x.deno.ms));
+    const pyMs = median(rows.flatMap((x) => x.py.ms));
+    const ratio = median(rows.map((x) => median(x.py.ms) / median(x.deno.ms)));
+    const denoWait = medianOf(rows.flatMap((x) => x.deno.waitMs));
+    const pyWait = medianOf(rows.flatMap((x) => x.py.waitMs));
+    const result = {
+      bench: "clip",
+      model:
+        `tiny CLIP ${m.imageSize}px/${m.patchSize}, width ${m.width}, ${m.visionLayers}+${m.textLayers} layers`,
+      python: `transformers ${hello.transformers} CLIPModel sdpa + torch.optim.AdamW`,
+      libtorch: torch.version(),
+      sameLibtorch: same,
+      batch: c.batch,
+      threads: c.threads,
+      rounds: c.rounds,
+      itersPerRound: c.iters,
+      msPerIterDeno: +fmt(denoMs),
+      msPerIterPython: +fmt(pyMs),
+      imagesPerSecDeno: +fmt(c.batch * 1000 / denoMs, 2),
+      imagesPerSecPython: +fmt(c.batch * 1000 / pyMs, 2),
+      ratio: +fmt(ratio, 3),
+      cpuMsPerIterDeno: +fmt(median(rows.flatMap((x) => x.deno.cpuMs))),
+      cpuMsPerIterPython: +fmt(median(rows.flatMap((x) => x.py.cpuMs))),
+      runQueueWaitMsDeno: Number.isNaN(denoWait) ? null : +fmt(denoWait),
+      runQueueWaitMsPython: Number.isNaN(pyWait) ? null : +fmt(pyWait),
+      seconds: +fmt((performance.now() - started) / 1000),
+    };
+    console.log(
+      `\nmedians over all timed iterations; ratio = median of per-round Deno/Python images/s\n` +
+        `  Deno ${result.imagesPerSecDeno} images/s, Python ${result.imagesPerSecPython} images/s,` +
+        ` ratio ${result.ratio}  [target >= 1.0: ${result.ratio >= 1 ? "ok" : "MISSED"}]` +
+        (denoWait + pyWait > 0.1 * (denoMs + pyMs)
+          ? "\n  NOTE: the machine was busy (run-queue waits); the ratio moves with that load"
+          : "") +
+        `\n  took ${result.seconds} s`,
+    );
+    console.log(JSON.stringify(result));
+  } finally {
+    deno?.dispose();
+    await py.close();
+  }
+}

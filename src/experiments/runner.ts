@@ -1,0 +1,325 @@
+/**
+ * Running a grid: each cell is `deno task train --config <cell>/train_config.json` in a child
+ * process (a normal run folder under `<grid>/cells/<cell id>/`), one after the other, with
+ * progress over the whole grid.
+ *
+ * Resumable: a cell whose run folder has its final `eval.json` (and `report.html`) is skipped; a
+ * cell stopped mid-run (its `checkpoints/last.safetensors` exists) continues with
+ * `deno task train --resume`, which ends with the same weights as an uninterrupted run; a cell
+ * folder without a checkpoint starts over. SIGINT / SIGTERM are passed on to the running cell
+ * (started in its own session, so a terminal's Ctrl-C reaches it once, through the grid), which
+ * saves a checkpoint; the grid then stops.
+ * @module
+ */
+import { formatDuration } from "../cli/progress.ts";
+import type { Cell, GridPlan } from "./grid.ts";
+
+/** The evaluation summary a finished cell wrote (`eval.json`, the fields the report uses). */
+export interface CellEval {
+  zsl: number;
+  chance: number;
+  gzsl: { S: number; U: number; H: number; gamma: number; gammaRule: string };
+  ausuc: number;
+  epoch: number;
+  selection: string;
+  branches?: Record<string, { zsl: number; S: number; U: number; H: number; ausuc: number }>;
+}
+
+/** A finished cell. */
+export interface CellResult {
+  cell: Cell;
+  /** Its run folder. */
+  runDir: string;
+  eval: CellEval;
+  /** Training seconds (all processes of the run) and the wall seconds of the last process, when
+   * known. */
+  trainSeconds: number | null;
+  /** `ran` in this invocation, or `skipped` (finished before). */
+  status: "ran" | "skipped";
+}
+
+/** How the grid run ended. */
+export interface GridOutcome {
+  status: "finished" | "interrupted";
+  signal?: string;
+  results: CellResult[];
+  failed: { cell: Cell; code: number; log: string; message: string }[];
+  ran: number;
+  skipped: number;
+  seconds: number;
+}
+
+/** Options of {@link runGrid}. */
+export interface RunGridOptions {
+  /** Lines for the user. */
+  log?: (line: string) => void;
+  /** Extra environment of the training processes. */
+  env?: Record<string, string>;
+  /** Register SIGINT / SIGTERM handlers (default true). */
+  signals?: boolean;
+}
+
+const TRAIN_SCRIPT = new URL("../../scripts/train.ts", import.meta.url).pathname;
+const RUN_DIR = /^\d{8}-\d{6}-/;
+
+function exists(p: string): boolean {
+  try {
+    Deno.statSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The folder of cell `id`. */
+export function cellDir(gridDir: string, id: string): string {
+  return `${gridDir}/cells/${id}`;
+}
+
+/** A cell's run folder, if it has one (the finished one first, else the newest). */
+export function findRunDir(dir: string): string | null {
+  if (!exists(dir)) return null;
+  const runs = [...Deno.readDirSync(dir)].filter((e) => e.isDirectory && RUN_DIR.test(e.name))
+    .map((e) => `${dir}/${e.name}`).sort();
+  return runs.find(isFinished) ?? runs.at(-1) ?? null;
+}
+
+/** Whether a run folder holds a finished run (its final evaluation and report). */
+export function isFinished(runDir: string): boolean {
+  return exists(`${runDir}/eval.json`) && exists(`${runDir}/report.html`);
+}
+
+/** Reads a finished cell's results (or null when it has not finished). */
+export function readCellResult(gridDir: string, cell: Cell): Omit<CellResult, "status"> | null {
+  const runDir = findRunDir(cellDir(gridDir, cell.id));
+  if (!runDir || !isFinished(runDir)) return null;
+  const ev = JSON.parse(Deno.readTextFileSync(`${runDir}/eval.json`)) as CellEval;
+  let trainSeconds: number | null = null;
+  try {
+    const r = JSON.parse(Deno.readTextFileSync(`${cellDir(gridDir, cell.id)}/result.json`));
+    trainSeconds = typeof r.trainSeconds === "number" ? r.trainSeconds : null;
+  } catch { /* finished by an older process: no timing */ }
+  return { cell, runDir, eval: ev, trainSeconds };
+}
+
+async function writeJson(path: string, value: unknown): Promise<void> {
+  const tmp = `${path}.tmp-${Deno.pid}`;
+  await Deno.writeTextFile(tmp, JSON.stringify(value, null, 2) + "\n");
+  await Deno.rename(tmp, path);
+}
+
+/** Records the cell's spec in its folder; a folder made for another training config is an
+ * error (the grid's config changed under the same cell id). */
+async function claimCellDir(gridDir: string, cell: Cell): Promise<void> {
+  const dir = cellDir(gridDir, cell.id);
+  await Deno.mkdir(dir, { recursive: true });
+  const spec = { id: cell.id, axes: cell.axes, train: cell.train };
+  const path = `${dir}/cell.json`;
+  if (exists(path)) {
+    const old = JSON.parse(await Deno.readTextFile(path));
+    if (JSON.stringify(old.train) !== JSON.stringify(cell.train)) {
+      throw new Error(
+        `cell ${cell.id} was started with another training config (${path}); the experiment ` +
+          `config changed since. Use another "out" folder, or delete ${dir} to redo it`,
+      );
+    }
+    return;
+  }
+  await writeJson(path, spec);
+}
+
+/** Whether `setsid` can start the cells in their own session. */
+function setsidPath(): string | null {
+  for (const p of ["/usr/bin/setsid", "/bin/setsid"]) if (exists(p)) return p;
+  return null;
+}
+
+/** Takes `<grid>/.lock` (refusing when a live process holds it); returns its release. */
+async function lock(gridDir: string): Promise<() => void> {
+  const path = `${gridDir}/.lock`;
+  if (exists(path)) {
+    const pid = Number((await Deno.readTextFile(path)).trim());
+    if (pid && pid !== Deno.pid && exists(`/proc/${pid}`)) {
+      throw new Error(`the grid ${gridDir} is being run by process ${pid} (${path})`);
+    }
+  }
+  await Deno.writeTextFile(path, `${Deno.pid}\n`);
+  return () => {
+    try {
+      Deno.removeSync(path);
+    } catch { /* gone */ }
+  };
+}
+
+/** Runs every unfinished cell of the plan (see the module note). */
+export async function runGrid(plan: GridPlan, opts: RunGridOptions = {}): Promise<GridOutcome> {
+  const log = opts.log ?? ((l: string) => console.log(l));
+  const t0 = performance.now();
+  await Deno.mkdir(`${plan.dir}/cells`, { recursive: true });
+  const release = await lock(plan.dir);
+  const cells = plan.cells;
+  const totalSteps = cells.reduce((a, c) => a + c.steps, 0);
+  const results: CellResult[] = [];
+  const failed: GridOutcome["failed"] = [];
+  let stepsDone = 0, ran = 0, skipped = 0;
+  let ranSteps = 0, ranSeconds = 0;
+
+  let stop: string | null = null;
+  let child: Deno.ChildProcess | null = null;
+  const handlers: [Deno.Signal, () => void][] = [];
+  if (opts.signals !== false) {
+    for (const sig of ["SIGINT", "SIGTERM"] as const) {
+      const f = () => {
+        if (stop) {
+          log(`\n${sig} again: stopping the running cell at once`);
+          try {
+            child?.kill(sig);
+          } catch { /* exited */ }
+          return;
+        }
+        stop = sig;
+        log(`\n${sig}: the running cell saves a checkpoint and the grid stops (rerun to resume)`);
+        try {
+          child?.kill(sig);
+        } catch { /* exited */ }
+      };
+      Deno.addSignalListener(sig, f);
+      handlers.push([sig, f]);
+    }
+  }
+  const setsid = setsidPath();
+
+  const progressLine = (extra: string) => {
+    const frac = totalSteps > 0 ? stepsDone / totalSteps : 0;
+    const rate = ranSteps > 0 ? ranSeconds / ranSteps : NaN;
+    const eta = Number.isFinite(rate) ? formatDuration(rate * (totalSteps - stepsDone)) : "--:--";
+    return `[grid ${results.length + failed.length}/${cells.length} cells · ${stepsDone}/${totalSteps} steps ` +
+      `(${(frac * 100).toFixed(0)}%) · ${formatDuration((performance.now() - t0) / 1000)} · ETA ${eta}] ${extra}`;
+  };
+
+  try {
+    for (const [i, cell] of cells.entries()) {
+      if (stop) break;
+      const done = readCellResult(plan.dir, cell);
+      if (done) {
+        results.push({ ...done, status: "skipped" });
+        stepsDone += cell.steps;
+        skipped++;
+        log(progressLine(`${cell.id}: finished before, skipped`));
+        continue;
+      }
+      await claimCellDir(plan.dir, cell);
+      const dir = cellDir(plan.dir, cell.id);
+      let runDir = findRunDir(dir);
+      let args: string[];
+      if (runDir && exists(`${runDir}/checkpoints/last.safetensors`) && exists(`${runDir}/config.json`)) {
+        args = ["--resume", runDir];
+        log(progressLine(`${cell.id} (${i + 1}/${cells.length}): resuming ${runDir}`));
+      } else {
+        if (runDir) await Deno.remove(runDir, { recursive: true }); // no checkpoint: start over
+        runDir = null;
+        const cfgPath = `${dir}/train_config.json`;
+        await writeJson(cfgPath, { ...cell.train, name: cell.id, runsDir: dir });
+        args = ["--config", cfgPath];
+        log(progressLine(`${cell.id} (${i + 1}/${cells.length}): training`));
+      }
+      const logPath = `${dir}/train.log`;
+      const logFile = await Deno.open(logPath, { append: true, create: true, write: true });
+      const cmd = [Deno.execPath(), "run", "-A", TRAIN_SCRIPT, ...args];
+      const cellT0 = performance.now();
+      child = new Deno.Command(setsid ?? cmd[0], {
+        args: setsid ? cmd : cmd.slice(1),
+        stdout: "piped",
+        stderr: "piped",
+        env: { NO_PROGRESS: "1", ...(opts.env ?? {}) },
+      }).spawn();
+      if (stop) child.kill(stop);
+      const batches = cell.batchesPerEpoch;
+      const stepsBefore = stepsDone;
+      let lastLine = "";
+      const pump = async (stream: ReadableStream<Uint8Array>, isOut: boolean) => {
+        const dec = new TextDecoder();
+        let buf = "";
+        for await (const chunk of stream) {
+          await logFile.write(chunk);
+          if (!isOut) continue;
+          buf += dec.decode(chunk, { stream: true });
+          let nl;
+          while ((nl = buf.indexOf("\n")) >= 0) {
+            const line = buf.slice(0, nl);
+            buf = buf.slice(nl + 1);
+            if (line.trim()) lastLine = line;
+            const m = /^run folder: (.+)$/.exec(line);
+            if (m) runDir = m[1].trim();
+            const e = /^epoch (\d+)\/(\d+) done: (.*)$/.exec(line);
+            if (e) {
+              const epochSteps = batches > 0 ? Number(e[1]) * batches : 0;
+              stepsDone = Math.min(stepsBefore + Math.min(epochSteps, cell.steps), stepsBefore + cell.steps);
+              log(progressLine(`${cell.id}: epoch ${e[1]}/${e[2]}: ${e[3]}`));
+            }
+          }
+        }
+        if (isOut && buf.trim()) lastLine = buf;
+      };
+      const [status] = await Promise.all([
+        child.status,
+        pump(child.stdout, true),
+        pump(child.stderr, false),
+      ]);
+      child = null;
+      logFile.close();
+      const seconds = (performance.now() - cellT0) / 1000;
+      let summary: Record<string, unknown> = {};
+      try {
+        summary = JSON.parse(lastLine);
+      } catch { /* not JSON */ }
+      if (status.code === 0 && runDir && isFinished(runDir)) {
+        const ev = JSON.parse(await Deno.readTextFile(`${runDir}/eval.json`)) as CellEval;
+        const trainSeconds = typeof summary.trainSeconds === "number" ? summary.trainSeconds : null;
+        await writeJson(`${dir}/result.json`, {
+          id: cell.id,
+          runDir,
+          trainSeconds,
+          wallSeconds: Math.round(seconds * 10) / 10,
+          zsl: ev.zsl,
+          gzsl: ev.gzsl,
+          ausuc: ev.ausuc,
+        });
+        results.push({ cell, runDir, eval: ev, trainSeconds, status: "ran" });
+        ran++;
+        stepsDone = stepsBefore + cell.steps;
+        ranSteps += cell.steps;
+        ranSeconds += seconds;
+        log(progressLine(
+          `${cell.id}: done in ${seconds.toFixed(0)} s · ZSL ${(ev.zsl * 100).toFixed(1)}% · ` +
+            `H ${(ev.gzsl.H * 100).toFixed(1)}`,
+        ));
+      } else if (status.code === 130 || status.code === 143 || stop) {
+        stop = stop ?? (status.code === 143 ? "SIGTERM" : "SIGINT");
+        stepsDone = stepsBefore;
+        log(progressLine(`${cell.id}: stopped (${stop}); rerun the grid to resume it`));
+        break;
+      } else {
+        const message = typeof summary.error === "string" ? summary.error : `exit code ${status.code}`;
+        failed.push({ cell, code: status.code, log: logPath, message });
+        stepsDone = stepsBefore + cell.steps;
+        log(progressLine(`${cell.id}: FAILED (${message}); see ${logPath}`));
+      }
+    }
+  } finally {
+    for (const [s, f] of handlers) Deno.removeSignalListener(s, f);
+    release();
+  }
+  // Results in plan order (a rerun reports the same cells in the same order).
+  const order = new Map(cells.map((c, i) => [c.id, i]));
+  results.sort((a, b) => order.get(a.cell.id)! - order.get(b.cell.id)!);
+  return {
+    status: stop ? "interrupted" : "finished",
+    ...(stop ? { signal: stop } : {}),
+    results,
+    failed,
+    ran,
+    skipped,
+    seconds: (performance.now() - t0) / 1000,
+  };
+}
