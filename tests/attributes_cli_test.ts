@@ -11,6 +11,7 @@ import { readCaptions } from "../src/attributes/captions.ts";
 import { makeVocabulary, readVocabulary } from "../src/attributes/vocabulary.ts";
 import { bpeTokenizerFiles, trainBpe } from "../src/attributes/bpe.ts";
 import { attributeAuroc, auroc } from "../src/attributes/auroc.ts";
+import { imageAttributeScores } from "../src/attributes/scoring.ts";
 import { clipConfigToHf, tinyClipConfig } from "../src/attributes/clip_train.ts";
 import {
   FINETUNE_DEFAULTS,
@@ -245,11 +246,18 @@ Deno.test("BPE trained at run time is a CLIP tokenizer.json that Python tokenize
   await Deno.remove(dir, { recursive: true });
 });
 
-Deno.test("AUROC over classes", () => {
+Deno.test("AUROC over classes; centered similarity", () => {
   assert.equal(auroc([0.9, 0.2, 0.5], [true, false, false]), 1);
   assert.equal(auroc([0.1, 0.2, 0.5], [true, false, false]), 0);
   assert.equal(auroc([0.5, 0.5], [true, false]), 0.5);
   assert.equal(auroc([1, 2], [true, true]), null);
+  torch.scope(() => {
+    const img = torch.randn([5, 8]), txt = torch.randn([3, 8]);
+    const c = imageAttributeScores(img, txt, { similarity: "centered" });
+    assert.ok((c.sum(1).abs().max().item() as number) < 1e-6); // each image's mean removed
+    const cos = imageAttributeScores(img, txt, { similarity: "cosine" });
+    assert.ok((c.sub(cos.sub(cos.mean(1, { keepdim: true }))).abs().max().item() as number) < 1e-7);
+  });
   const r = attributeAuroc([[0.9, 0.1], [0.2, 0.3], [0.1, 0.2]], [[1, 0], [0, 1], [0, 1]]);
   assert.deepEqual(r.perAttribute, [1, 1]);
   assert.equal(r.mean, 1);
@@ -282,6 +290,13 @@ Deno.test("fine-tune, stop and resume = uninterrupted; attributes files read bac
   }
   const logLines = (await Deno.readTextFile(`${resumed.runDir}/log.jsonl`)).trim().split("\n");
   assert.deepEqual(logLines.map((l) => JSON.parse(l).step), [2, 4, 6]);
+  // The finished model is a Hugging Face CLIP folder that fine-tunes again (--model DIR).
+  const again = await finetuneClip(
+    { ...base, model: { kind: "pretrained", dir: straight.modelDir! }, epochs: 1 },
+    quiet,
+  );
+  assert.equal(again.status, "finished");
+  assert.equal(again.steps, 3);
 
   // attributes on the model (given as its run folder), with true attributes for AUROC.
   const out = `${dir}/attrs`;

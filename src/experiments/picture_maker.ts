@@ -11,7 +11,9 @@ export function vizSubprocess(log: (line: string) => void = console.log): Pictur
   return async (runDir, outDir, images) => {
     try {
       const old = JSON.parse(await Deno.readTextFile(`${outDir}/viz.json`)) as VizResult;
-      if (old.runDir === runDir && old.pictures.length === images) return old;
+      if (
+        old.runDir === runDir && old.requested?.images === images && old.requested.unseenOnly
+      ) return old;
     } catch { /* none yet */ }
     const out = await new Deno.Command(Deno.execPath(), {
       args: [

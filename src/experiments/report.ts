@@ -265,7 +265,7 @@ export async function writeGridReport(
   await writeText(`${rdir}/report.json`, JSON.stringify(json, null, 1) + "\n");
   const timing = {
     gridSeconds: Math.round(outcome.seconds),
-    trainSeconds: Math.round(results.reduce((a, r) => a + (r.trainSeconds ?? 0), 0)),
+    trainSeconds: Math.round(results.reduce((a, r) => a + (r.trainSeconds ?? 0), 0) * 10) / 10,
     cells: results.map((r) => ({ id: r.cell.id, status: r.status, trainSeconds: r.trainSeconds })),
     note: "gridSeconds: this invocation's wall time; trainSeconds: the cells' training time as " +
       "recorded when they ran (null when unknown).",

@@ -43,6 +43,8 @@ export interface VizResult {
   json: string;
   checkpoint: string;
   gamma: number;
+  /** The options asked for (`images`, `unseenOnly`, `files`). */
+  requested: { images: number; unseenOnly: boolean; files: string[] };
   pictures: VizPicture[];
 }
 
@@ -133,6 +135,7 @@ export async function vizRun(runDir: string, o: VizOptions = {}): Promise<VizRes
     json: `${out}/viz.json`,
     checkpoint,
     gamma,
+    requested: { images: count, unseenOnly: o.unseenOnly ?? false, files: [...(o.files ?? [])] },
     pictures,
   };
   await Deno.writeTextFile(result.json, JSON.stringify(result, null, 1) + "\n");

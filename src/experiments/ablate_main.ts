@@ -1,0 +1,106 @@
+/**
+ * `deno task ablate [--quick]`: the seed document's first experiments as one command — (1)
+ * compatibility loss only, no AC; (2) + attribute regression; (3) + Attention Concentration; and
+ * (3) with the ViT and with the Darknet-tiny CNN — run as a small fixed grid through the
+ * experiment runner (resumable like any grid), ending with one table: `ablation.md` and
+ * `ablation.json` in the grid folder, next to the grid's report. The last output line is a JSON
+ * object with `cells`, `table`, `json` and `report`.
+ * @module
+ */
+import { Command, CommanderError } from "npm:commander@^15";
+import { ablationMarkdown, ablationRows } from "./ablation_table.ts";
+import { ExperimentConfigError } from "./config.ts";
+import { applyOverrides, type GridRun, reportAndExit, runExperimentGrid } from "./main.ts";
+import { ablationConfig } from "./presets.ts";
+
+function program(): Command {
+  return new Command("deno task ablate")
+    .description(
+      "Ablation: (1) compatibility loss only, no AC; (2) + regression; (3) + AC; ViT vs CNN.",
+    )
+    .option("--quick", "one seed, two short epochs per cell (a smoke test)")
+    .option("--seeds <list>", "comma-separated seeds (default 0,1,2; --quick: 0)")
+    .option("--dataset <synthetic|DIR>", "dataset (default: the synthetic scenes)")
+    .option("--split <name>", "split of a dataset folder, e.g. 25_5")
+    .option("--darknet <dir>", "Darknet-tiny TF.js folder", "../shared/data/weights/darknet-tiny-tfjs")
+    .option("--no-cnn", "no CNN row")
+    .option("--out <dir>", "grid folder (default runs/experiments/ablate[-quick])")
+    .option("--base <json>", "training fields for every cell, e.g. '{\"epochs\":4}'")
+    .option("--fresh", "delete the grid folder first")
+    .option("--no-pictures", "no attention-map pictures in the report")
+    .allowExcessArguments(false)
+    .exitOverride();
+}
+
+function fail(code: number, msg: string): never {
+  console.error(`ablate: ${msg}`);
+  console.log(JSON.stringify({ error: msg }));
+  Deno.exit(code);
+}
+
+/** Runs `deno task ablate` with `argv`. */
+export async function main(argv: readonly string[]): Promise<void> {
+  const prog = program();
+  let o: Record<string, string | boolean | undefined>;
+  try {
+    prog.parse([...argv], { from: "user" });
+    o = prog.opts();
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === "commander.helpDisplayed" || e.code === "commander.help") Deno.exit(0);
+      console.error(prog.helpInformation());
+      fail(2, e.message);
+    }
+    throw e;
+  }
+  let run: GridRun;
+  try {
+    const seeds = o.seeds === undefined ? undefined : String(o.seeds).split(",").map((s) => {
+      const n = Number(s.trim());
+      if (!Number.isInteger(n) || n < 0) {
+        throw new ExperimentConfigError(`--seeds: "${s}" is not a non-negative integer`);
+      }
+      return n;
+    });
+    if (o.dataset && o.dataset !== "synthetic" && !o.split) {
+      throw new ExperimentConfigError("--split: a dataset folder needs its split, e.g. 25_5");
+    }
+    let darknet: string | null = o.cnn === false ? null : String(o.darknet);
+    if (darknet) {
+      try {
+        Deno.statSync(`${darknet}/model.json`);
+      } catch {
+        console.error(`ablate: no Darknet weights at ${darknet} (model.json); no CNN row`);
+        darknet = null;
+      }
+    }
+    const config = applyOverrides(
+      ablationConfig({
+        quick: o.quick === true,
+        seeds,
+        dataset: o.dataset as string | undefined,
+        split: o.split as string | undefined,
+        darknet,
+      }),
+      { out: o.out as string | undefined, base: o.base as string | undefined },
+    );
+    run = await runExperimentGrid(config, {
+      fresh: o.fresh === true,
+      pictures: o.pictures !== false,
+    });
+  } catch (e) {
+    fail(e instanceof ExperimentConfigError ? 2 : 1, (e as Error).message);
+  }
+  if (run.report) {
+    const rows = ablationRows(run.outcome.results);
+    const md = ablationMarkdown(
+      rows,
+      `Ablation${o.quick ? " (quick: one seed, 2 short epochs — a smoke test)" : ""}`,
+    );
+    await Deno.writeTextFile(`${run.dir}/ablation.md`, md);
+    await Deno.writeTextFile(`${run.dir}/ablation.json`, JSON.stringify({ rows }, null, 1) + "\n");
+    console.log(md);
+    reportAndExit(run, { table: `${run.dir}/ablation.md`, json: `${run.dir}/ablation.json` });
+  }
+  reportAndExit(run);
+}

@@ -1,0 +1,90 @@
+/**
+ * `deno task viz --run <runDir> [--images N]`: attention-map pictures of a trained run (see
+ * viz.ts). The last output line is a JSON object with `html`, `json` and the picture files.
+ * @module
+ */
+import { Command, CommanderError } from "npm:commander@^15";
+import { ConfigError } from "../cli/config.ts";
+import { vizRun } from "./viz.ts";
+
+function program(): Command {
+  return new Command("deno task viz")
+    .description(
+      "Attention maps of a trained run's test images: each top attribute's map over the image, " +
+        "the AC crop box, predicted vs true class and attributes (PNG + HTML).",
+    )
+    .requiredOption("--run <runDir>", "the run folder")
+    .option("--images <n>", "number of test images", "6")
+    .option("--unseen-only", "only images of unseen classes")
+    .option(
+      "--image <path>",
+      "a particular test image (its path or ending, e.g. bridge/bridge_0003.png); repeatable",
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
+    .option("--which <best|last>", "checkpoint", "best")
+    .option("--out <dir>", "output folder (default <runDir>/viz)")
+    .allowExcessArguments(false)
+    .exitOverride();
+}
+
+function fail(code: number, msg: string): never {
+  console.error(`viz: ${msg}`);
+  console.log(JSON.stringify({ error: msg }));
+  Deno.exit(code);
+}
+
+/** Runs `deno task viz` with `argv`. */
+export async function main(argv: readonly string[]): Promise<void> {
+  const prog = program();
+  let o: Record<string, unknown>;
+  try {
+    prog.parse([...argv], { from: "user" });
+    o = prog.opts();
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === "commander.helpDisplayed" || e.code === "commander.help") Deno.exit(0);
+      console.error(prog.helpInformation());
+      fail(2, e.message);
+    }
+    throw e;
+  }
+  const images = Number(o.images);
+  if (!Number.isInteger(images) || images < 0) {
+    fail(2, `--images: expected a non-negative integer, got ${JSON.stringify(o.images)}`);
+  }
+  if (o.which !== "best" && o.which !== "last") fail(2, `--which: expected best or last`);
+  const runDir = String(o.run).replace(/\/+$/, "");
+  try {
+    Deno.statSync(`${runDir}/config.json`);
+  } catch {
+    fail(2, `--run ${runDir}: not a run folder (no config.json)`);
+  }
+  try {
+    const r = await vizRun(runDir, {
+      images,
+      unseenOnly: o.unseenOnly === true,
+      files: o.image as string[],
+      which: o.which as "best" | "last",
+      out: o.out as string | undefined,
+    });
+    for (const p of r.pictures) {
+      console.log(
+        `${r.out}/${p.file}: ${p.trueClass}${p.unseen ? " (unseen)" : ""} → ${p.predictedGzsl}` +
+          ` · ${p.attributes.map((a) => `${a.name} ${a.value.toFixed(2)}${a.inClass ? " ✓" : ""}`).join(", ")}`,
+      );
+    }
+    console.log(`pictures: ${r.html}`);
+    console.log(JSON.stringify({
+      runDir: r.runDir,
+      html: r.html,
+      json: r.json,
+      checkpoint: r.checkpoint,
+      pictures: r.pictures.map((p) => `${r.out}/${p.file}`),
+    }));
+    Deno.exit(0);
+  } catch (e) {
+    if (e instanceof ConfigError) fail(2, e.message);
+    fail(1, (e as Error).message);
+  }
+}
