@@ -240,7 +240,7 @@ export interface AttributeFiles {
 }
 
 const csvCell = (s: string) => (/[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s);
-const num = (x: number) => (Number.isInteger(x) ? String(x) : x.toPrecision(6).replace(/0+$/, ""));
+const num = (x: number) => String(Number(x.toPrecision(6)));
 
 /** Writes the matrix as `attributes.csv` (ZS-ViDAT layout: header of attribute names, one row
  * per class), `attributes.json` (`{classes, attributes, values}`), `groups.json` (group →
@@ -267,7 +267,10 @@ export async function writeAttributeFiles(
   ];
   await Deno.writeTextFile(files.csv, lines.join("\n") + "\n");
   await writeJson(files.json, { classes: r.classes, attributes: names, values: r.values });
-  await Deno.writeTextFile(files.groups, JSON.stringify(r.vocabulary.groups, null, 1) + "\n");
+  const groupLines = Object.entries(r.vocabulary.groups).map(([g, idx]) =>
+    `  ${JSON.stringify(g)}: ${JSON.stringify(idx)}`
+  );
+  await Deno.writeTextFile(files.groups, `{\n${groupLines.join(",\n")}\n}\n`);
   await writeJson(files.vocabulary, vocabularyJson(r.vocabulary));
   await writeJson(files.raw, {
     classes: r.classes,

@@ -22,7 +22,11 @@ function program(): Command {
     .option("--seeds <list>", "comma-separated seeds (default 0,1,2; --quick: 0)")
     .option("--dataset <synthetic|DIR>", "dataset (default: the synthetic scenes)")
     .option("--split <name>", "split of a dataset folder, e.g. 25_5")
-    .option("--darknet <dir>", "Darknet-tiny TF.js folder", "../shared/data/weights/darknet-tiny-tfjs")
+    .option(
+      "--darknet <dir>",
+      "Darknet-tiny TF.js folder",
+      "../shared/data/weights/darknet-tiny-tfjs",
+    )
     .option("--no-cnn", "no CNN row")
     .option("--out <dir>", "grid folder (default runs/experiments/ablate[-quick])")
     .option("--base <json>", "training fields for every cell, e.g. '{\"epochs\":4}'")

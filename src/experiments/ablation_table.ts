@@ -1,7 +1,14 @@
 /** The ablation table of `deno task ablate`: one row per step of the ablation — (1)
  * compatibility loss only, (2) + regression, (3) + AC with the ViT, then (3) with the CNN — mean ±
  * std over seeds, with the change each step brings. */
-import { formatMeanStd, METRIC_TITLES, METRICS, type MeanStd, type Metric, summarize } from "./aggregate.ts";
+import {
+  formatMeanStd,
+  type MeanStd,
+  type Metric,
+  METRIC_TITLES,
+  METRICS,
+  summarize,
+} from "./aggregate.ts";
 import { ABLATION_VARIANTS } from "./presets.ts";
 import type { CellResult } from "./runner.ts";
 
@@ -24,7 +31,11 @@ export function ablationRows(results: readonly CellResult[]): AblationRow[] {
   const out: AblationRow[] = [];
   const order = [
     ...ABLATION_VARIANTS.map((v) => ["vit", v.name, v.description] as const),
-    ["cnn", ABLATION_VARIANTS[2].name, `${ABLATION_VARIANTS[2].description}, CNN backbone`] as const,
+    [
+      "cnn",
+      ABLATION_VARIANTS[2].name,
+      `${ABLATION_VARIANTS[2].description}, CNN backbone`,
+    ] as const,
   ];
   for (const [backbone, variant, description] of order) {
     for (const r of rows.filter((x) => x.backbone === backbone && x.variant === variant)) {
@@ -54,7 +65,9 @@ export function ablationMarkdown(rows: readonly AblationRow[], title: string): s
   const lines = [
     `## ${title}`,
     "",
-    `| step | backbone | seeds | ${METRICS.map((m) => `${METRIC_TITLES[m]} %`).join(" | ")} | Δ ZSL | Δ H |`,
+    `| step | backbone | seeds | ${
+      METRICS.map((m) => `${METRIC_TITLES[m]} %`).join(" | ")
+    } | Δ ZSL | Δ H |`,
     `| --- | --- | ---: | ${METRICS.map(() => "---:").join(" | ")} | ---: | ---: |`,
     ...rows.map((r) =>
       `| ${r.description} | ${r.backbone} | ${r.seeds.length} | ${

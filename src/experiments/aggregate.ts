@@ -113,7 +113,9 @@ export function splitsOf(rows: readonly { dataset: string; split: string }[]): s
 }
 
 /** A description of an attribute set for tables. */
-export function attributeLabel(r: Pick<SummaryRow, "attributes" | "attributeKind" | "numAttributes" | "droppedGroup" | "draw">): string {
+export function attributeLabel(
+  r: Pick<SummaryRow, "attributes" | "attributeKind" | "numAttributes" | "droppedGroup" | "draw">,
+): string {
   switch (r.attributeKind) {
     case "full":
       return `all (${r.numAttributes})`;
@@ -132,7 +134,9 @@ export function summaryMarkdown(rows: readonly SummaryRow[]): string {
   for (const key of splitsOf(rows)) {
     const rs = rows.filter((r) => `${r.dataset}/${r.split}` === key);
     out.push(
-      `### ${rs[0].dataset} — split ${rs[0].split} (ZSL chance ${(rs[0].chance * 100).toFixed(1)}%)`,
+      `### ${rs[0].dataset} — split ${rs[0].split} (ZSL chance ${
+        (rs[0].chance * 100).toFixed(1)
+      }%)`,
       "",
       `| backbone | recipe | variant | AC | attributes | seeds | ${
         METRICS.map((m) => `${METRIC_TITLES[m]} %`).join(" | ")
@@ -184,22 +188,24 @@ export function summaryCsv(rows: readonly SummaryRow[]): string {
   ];
   const lines = [head.join(",")];
   for (const r of rows) {
-    lines.push([
-      r.dataset,
-      r.split,
-      r.backbone,
-      r.recipe,
-      r.variant,
-      r.ac ? "on" : "off",
-      r.attributes,
-      r.attributeKind,
-      r.numAttributes,
-      r.droppedGroup ?? "",
-      r.draw ?? "",
-      r.seeds.join(" "),
-      num(r.chance),
-      ...METRICS.flatMap((m) => [num(r.metrics[m].mean), num(r.metrics[m].std)]),
-    ].map(csvCell).join(","));
+    lines.push(
+      [
+        r.dataset,
+        r.split,
+        r.backbone,
+        r.recipe,
+        r.variant,
+        r.ac ? "on" : "off",
+        r.attributes,
+        r.attributeKind,
+        r.numAttributes,
+        r.droppedGroup ?? "",
+        r.draw ?? "",
+        r.seeds.join(" "),
+        num(r.chance),
+        ...METRICS.flatMap((m) => [num(r.metrics[m].mean), num(r.metrics[m].std)]),
+      ].map(csvCell).join(","),
+    );
   }
   return lines.join("\n") + "\n";
 }
@@ -241,7 +247,9 @@ export function vocabularyCurves(results: readonly CellResult[]): VocabularyCurv
   const out: VocabularyCurve[] = [];
   for (const rs of byConfig.values()) {
     const a = rs[0].cell.axes;
-    const sized = rs.filter((r) => r.cell.axes.attributeKind === "full" || r.cell.axes.attributeKind === "random");
+    const sized = rs.filter((r) =>
+      r.cell.axes.attributeKind === "full" || r.cell.axes.attributeKind === "random"
+    );
     const ks = [...new Set(sized.map((r) => r.cell.axes.numAttributes))].sort((x, y) => x - y);
     const dropped = rs.filter((r) => r.cell.axes.attributeKind === "dropGroup");
     if (ks.length < 2 && dropped.length === 0) continue;
@@ -279,7 +287,9 @@ export function vocabularyCurves(results: readonly CellResult[]): VocabularyCurv
 /** Markdown of a curve's points. */
 export function curveMarkdown(c: VocabularyCurve): string {
   const lines = [
-    `| attributes | cells (draws × seeds) | ${METRICS.map((m) => `${METRIC_TITLES[m]} %`).join(" | ")} |`,
+    `| attributes | cells (draws × seeds) | ${
+      METRICS.map((m) => `${METRIC_TITLES[m]} %`).join(" | ")
+    } |`,
     `| ---: | ---: | ${METRICS.map(() => "---:").join(" | ")} |`,
     ...c.points.map((p) =>
       `| ${p.k}${p.k === c.fullAttributes ? " (all)" : ""} | ${p.n} (${p.draws} × ${
@@ -333,7 +343,9 @@ export function comparisonMarkdown(cs: readonly Comparison[]): string {
     out.push(
       `**${c.dataset} ${c.split}** — ${c.context}`,
       "",
-      `| ${c.axis} | AC | seeds | ${METRICS.map((m) => `${METRIC_TITLES[m]} %`).join(" | ")} | Δ ZSL | Δ H |`,
+      `| ${c.axis} | AC | seeds | ${
+        METRICS.map((m) => `${METRIC_TITLES[m]} %`).join(" | ")
+      } | Δ ZSL | Δ H |`,
       `| --- | --- | ---: | ${METRICS.map(() => "---:").join(" | ")} | ---: | ---: |`,
     );
     const base = c.rows[0].metrics;

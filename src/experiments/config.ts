@@ -57,7 +57,9 @@ const VariantAxis = z.strictObject({
   description: z.string().optional(),
 });
 
-const posInt = () => z.number().int().positive();
+const int = () => z.number().int({ error: "expected an integer" });
+const posInt = () => int().positive({ error: "expected a positive integer" });
+const nonNegInt = () => int().nonnegative({ error: "expected an integer ≥ 0" });
 
 const AttributeSetSpec = z.discriminatedUnion("kind", [
   z.strictObject({ kind: z.literal("full") }),
@@ -68,7 +70,7 @@ const AttributeSetSpec = z.discriminatedUnion("kind", [
     /** Random draws per size (the same draws for every training seed). */
     draws: posInt().default(1),
     /** Seed of the draws. */
-    seed: z.number().int().nonnegative().default(0),
+    seed: nonNegInt().default(0),
   }),
   z.strictObject({
     kind: z.literal("dropGroup"),
@@ -79,7 +81,7 @@ const AttributeSetSpec = z.discriminatedUnion("kind", [
     kind: z.literal("columns"),
     name: Id,
     /** Attribute names or column indices to keep. */
-    attributes: z.array(z.union([z.string().min(1), z.number().int().nonnegative()])).min(1),
+    attributes: z.array(z.union([z.string().min(1), nonNegInt()])).min(1),
   }),
   z.strictObject({
     kind: z.literal("file"),
@@ -92,7 +94,7 @@ const AttributeSetSpec = z.discriminatedUnion("kind", [
 
 const Axes = {
   datasets: z.array(DatasetAxis).min(1),
-  seeds: z.array(z.number().int().nonnegative()).min(1),
+  seeds: z.array(nonNegInt()).min(1),
   backbones: z.array(BackboneAxis).min(1),
   recipes: z.array(z.enum(["clean", "official"])).min(1),
   variants: z.array(VariantAxis).min(1),
@@ -117,10 +119,10 @@ export const ExperimentConfigSchema = z.strictObject({
   grids: z.array(SubGrid).min(1).optional(),
   report: z.strictObject({
     /** Unseen-class test images pictured per picture cell. */
-    pictures: z.number().int().nonnegative().default(4),
+    pictures: nonNegInt().default(4),
     /** How many cells get pictures per dataset/split (first seed, full vocabulary; one per
      * backbone first). */
-    pictureCells: z.number().int().nonnegative().default(2),
+    pictureCells: nonNegInt().default(2),
   }).optional(),
 });
 
@@ -213,10 +215,14 @@ export function parseExperimentConfig(input: unknown, where: string): Experiment
     const datasets = g.datasets ?? c.datasets;
     const seeds = g.seeds ?? c.seeds;
     if (!datasets) {
-      throw new ExperimentConfigError(`${at}.datasets: missing (no grid-level or top-level datasets) [${where}]`);
+      throw new ExperimentConfigError(
+        `${at}.datasets: missing (no grid-level or top-level datasets) [${where}]`,
+      );
     }
     if (!seeds) {
-      throw new ExperimentConfigError(`${at}.seeds: missing (no grid-level or top-level seeds) [${where}]`);
+      throw new ExperimentConfigError(
+        `${at}.seeds: missing (no grid-level or top-level seeds) [${where}]`,
+      );
     }
     const axes: GridAxes = {
       datasets,

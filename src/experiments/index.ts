@@ -20,8 +20,8 @@ export {
 export { alternativeUnseen, isSyntheticSplit, writeSyntheticSplits } from "./synthetic_splits.ts";
 export { type Cell, type CellAxes, type GridPlan, planGrid } from "./grid.ts";
 export {
-  type CellResult,
   cellDir,
+  type CellResult,
   findRunDir,
   type GridOutcome,
   isFinished,

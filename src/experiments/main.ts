@@ -62,7 +62,8 @@ export async function runExperimentGrid(
   );
   let outcome: GridOutcome;
   if (o.reportOnly) {
-    const { readCellResult } = await import("./runner.ts");
+    const { checkCellSpecs, readCellResult } = await import("./runner.ts");
+    checkCellSpecs(plan);
     const results = plan.cells.map((c) => readCellResult(dir, c)).filter((r) => r !== null)
       .map((r) => ({ ...r!, status: "skipped" as const }));
     outcome = {

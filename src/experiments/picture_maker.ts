@@ -33,7 +33,9 @@ export function vizSubprocess(log: (line: string) => void = console.log): Pictur
       env: { NO_PROGRESS: "1" },
     }).output();
     if (!out.success) {
-      log(`pictures of ${runDir} failed: ${new TextDecoder().decode(out.stderr).trim().slice(-400)}`);
+      log(
+        `pictures of ${runDir} failed: ${new TextDecoder().decode(out.stderr).trim().slice(-400)}`,
+      );
       return null;
     }
     return JSON.parse(await Deno.readTextFile(`${outDir}/viz.json`)) as VizResult;

@@ -196,7 +196,10 @@ export async function writeGridReport(
     const svg = curveSvg(c);
     curveSvgs.push(svg);
     await writeText(`${rdir}/${base}.svg`, svg + "\n");
-    curveFiles.push({ svg: `${rdir}/${base}.svg`, png: await svgToPng(svg, `${rdir}/${base}.png`) });
+    curveFiles.push({
+      svg: `${rdir}/${base}.svg`,
+      png: await svgToPng(svg, `${rdir}/${base}.png`),
+    });
   }
 
   // Pictures.
@@ -260,7 +263,11 @@ export async function writeGridReport(
       epoch: r.eval.epoch,
       selection: r.eval.selection,
     })),
-    pictures: pictures.map((p) => ({ cell: p.cellId, dir: p.dir, files: p.pictures.map((x) => x.file) })),
+    pictures: pictures.map((p) => ({
+      cell: p.cellId,
+      dir: p.dir,
+      files: p.pictures.map((x) => x.file),
+    })),
   };
   await writeText(`${rdir}/report.json`, JSON.stringify(json, null, 1) + "\n");
   const timing = {
@@ -313,7 +320,9 @@ figcaption{font-size:12px;color:#333}.warn{background:#fff3cd;padding:6px 10px;b
           esc(c.variant)
         })</h3>`,
         curveSvgs[i],
-        `<p>${f.png ? `<a href="report/${esc(f.png.split("/").pop()!)}">PNG</a> · ` : ""}<a href="report/${
+        `<p>${
+          f.png ? `<a href="report/${esc(f.png.split("/").pop()!)}">PNG</a> · ` : ""
+        }<a href="report/${
           esc(f.svg.split("/").pop()!)
         }">SVG</a>. Random subsets pooled over draws and seeds; dashed: ± one standard deviation.</p>`,
         markdownToHtml(curveMarkdown(c)),
@@ -334,7 +343,11 @@ figcaption{font-size:12px;color:#333}.warn{background:#fff3cd;padding:6px 10px;b
         markdownToHtml(comparisonMarkdown(these)),
       );
     }
-    for (const p of pictures.filter((p) => `${p.result.cell.axes.dataset}/${p.result.cell.axes.split}` === key)) {
+    for (
+      const p of pictures.filter((p) =>
+        `${p.result.cell.axes.dataset}/${p.result.cell.axes.split}` === key
+      )
+    ) {
       h.push(
         `<h3>Attention maps, unseen-class test images — <code>${esc(p.cellId)}</code></h3>`,
         `<p><a href="${esc(p.dir)}/viz.html">all pictures of this cell</a></p>`,
@@ -356,7 +369,9 @@ figcaption{font-size:12px;color:#333}.warn{background:#fff3cd;padding:6px 10px;b
     const m = r.eval;
     h.push(
       `<tr><td>${esc(r.cell.id)}</td>${
-        [m.zsl, m.gzsl.S, m.gzsl.U, m.gzsl.H, m.ausuc].map((x) => `<td>${(x * 100).toFixed(1)}</td>`)
+        [m.zsl, m.gzsl.S, m.gzsl.U, m.gzsl.H, m.ausuc].map((x) =>
+          `<td>${(x * 100).toFixed(1)}</td>`
+        )
           .join("")
       }<td><a href="${esc(rel(r.runDir))}/report.html">report</a></td></tr>`,
     );

@@ -108,24 +108,39 @@ async function writeJson(path: string, value: unknown): Promise<void> {
   await Deno.rename(tmp, path);
 }
 
-/** Records the cell's spec in its folder; a folder made for another training config is an
- * error (the grid's config changed under the same cell id). */
+/** The training config a cell folder was started with, when it has one. */
+function claimedTrain(gridDir: string, cell: Cell): string | null {
+  try {
+    const old = JSON.parse(Deno.readTextFileSync(`${cellDir(gridDir, cell.id)}/cell.json`));
+    return JSON.stringify(old.train);
+  } catch {
+    return null;
+  }
+}
+
+/** Throws when a cell folder of the grid was started with another training config than the
+ * plan's (the experiment config changed under the same cell id): its results would be mixed into
+ * the report silently. */
+export function checkCellSpecs(plan: GridPlan): void {
+  const changed = plan.cells.filter((c) => {
+    const old = claimedTrain(plan.dir, c);
+    return old !== null && old !== JSON.stringify(c.train);
+  });
+  if (changed.length > 0) {
+    throw new Error(
+      `${changed.length} cell(s) of ${plan.dir} were started with another training config ` +
+        `(e.g. ${changed[0].id}); the experiment config changed since. Use another "out" ` +
+        `folder (--out), or --fresh to redo the grid`,
+    );
+  }
+}
+
+/** Records the cell's spec in its folder. */
 async function claimCellDir(gridDir: string, cell: Cell): Promise<void> {
   const dir = cellDir(gridDir, cell.id);
   await Deno.mkdir(dir, { recursive: true });
-  const spec = { id: cell.id, axes: cell.axes, train: cell.train };
-  const path = `${dir}/cell.json`;
-  if (exists(path)) {
-    const old = JSON.parse(await Deno.readTextFile(path));
-    if (JSON.stringify(old.train) !== JSON.stringify(cell.train)) {
-      throw new Error(
-        `cell ${cell.id} was started with another training config (${path}); the experiment ` +
-          `config changed since. Use another "out" folder, or delete ${dir} to redo it`,
-      );
-    }
-    return;
-  }
-  await writeJson(path, spec);
+  if (claimedTrain(gridDir, cell) !== null) return;
+  await writeJson(`${dir}/cell.json`, { id: cell.id, axes: cell.axes, train: cell.train });
 }
 
 /** Whether `setsid` can start the cells in their own session. */
@@ -156,6 +171,7 @@ export async function runGrid(plan: GridPlan, opts: RunGridOptions = {}): Promis
   const log = opts.log ?? ((l: string) => console.log(l));
   const t0 = performance.now();
   await Deno.mkdir(`${plan.dir}/cells`, { recursive: true });
+  checkCellSpecs(plan);
   const release = await lock(plan.dir);
   const cells = plan.cells;
   const totalSteps = cells.reduce((a, c) => a + c.steps, 0);
@@ -193,8 +209,12 @@ export async function runGrid(plan: GridPlan, opts: RunGridOptions = {}): Promis
     const frac = totalSteps > 0 ? stepsDone / totalSteps : 0;
     const rate = ranSteps > 0 ? ranSeconds / ranSteps : NaN;
     const eta = Number.isFinite(rate) ? formatDuration(rate * (totalSteps - stepsDone)) : "--:--";
-    return `[grid ${results.length + failed.length}/${cells.length} cells · ${stepsDone}/${totalSteps} steps ` +
-      `(${(frac * 100).toFixed(0)}%) · ${formatDuration((performance.now() - t0) / 1000)} · ETA ${eta}] ${extra}`;
+    return `[grid ${
+      results.length + failed.length
+    }/${cells.length} cells · ${stepsDone}/${totalSteps} steps ` +
+      `(${(frac * 100).toFixed(0)}%) · ${
+        formatDuration((performance.now() - t0) / 1000)
+      } · ETA ${eta}] ${extra}`;
   };
 
   try {
@@ -212,7 +232,10 @@ export async function runGrid(plan: GridPlan, opts: RunGridOptions = {}): Promis
       const dir = cellDir(plan.dir, cell.id);
       let runDir = findRunDir(dir);
       let args: string[];
-      if (runDir && exists(`${runDir}/checkpoints/last.safetensors`) && exists(`${runDir}/config.json`)) {
+      if (
+        runDir && exists(`${runDir}/checkpoints/last.safetensors`) &&
+        exists(`${runDir}/config.json`)
+      ) {
         args = ["--resume", runDir];
         log(progressLine(`${cell.id} (${i + 1}/${cells.length}): resuming ${runDir}`));
       } else {
@@ -254,7 +277,10 @@ export async function runGrid(plan: GridPlan, opts: RunGridOptions = {}): Promis
             const e = /^epoch (\d+)\/(\d+) done: (.*)$/.exec(line);
             if (e) {
               const epochSteps = batches > 0 ? Number(e[1]) * batches : 0;
-              stepsDone = Math.min(stepsBefore + Math.min(epochSteps, cell.steps), stepsBefore + cell.steps);
+              stepsDone = Math.min(
+                stepsBefore + Math.min(epochSteps, cell.steps),
+                stepsBefore + cell.steps,
+              );
               log(progressLine(`${cell.id}: epoch ${e[1]}/${e[2]}: ${e[3]}`));
             }
           }
@@ -300,7 +326,9 @@ export async function runGrid(plan: GridPlan, opts: RunGridOptions = {}): Promis
         log(progressLine(`${cell.id}: stopped (${stop}); rerun the grid to resume it`));
         break;
       } else {
-        const message = typeof summary.error === "string" ? summary.error : `exit code ${status.code}`;
+        const message = typeof summary.error === "string"
+          ? summary.error
+          : `exit code ${status.code}`;
         failed.push({ cell, code: status.code, log: logPath, message });
         stepsDone = stepsBefore + cell.steps;
         log(progressLine(`${cell.id}: FAILED (${message}); see ${logPath}`));

@@ -54,7 +54,13 @@ interface SplitJson {
   seed?: number;
   splits: Record<
     string,
-    { seen: string[]; unseen: string[]; trainval: string[]; test_seen: string[]; test_unseen: string[] }
+    {
+      seen: string[];
+      unseen: string[];
+      trainval: string[];
+      test_seen: string[];
+      test_unseen: string[];
+    }
   >;
 }
 

@@ -153,9 +153,9 @@ export function pictureCaption(p: VizPicture): string {
       ? ` · ZSL <span ${mark(p.predictedZsl === p.trueClass)}>${esc(p.predictedZsl)}</span>`
       : "") +
     `<br>top predicted attributes: ${
-      p.attributes.map((a) =>
-        `${esc(a.name)} ${a.value.toFixed(2)} ${a.inClass ? "✓" : "✗"}`
-      ).join(", ")
+      p.attributes.map((a) => `${esc(a.name)} ${a.value.toFixed(2)} ${a.inClass ? "✓" : "✗"}`).join(
+        ", ",
+      )
     }` +
     `<br>true class attributes: ${esc(p.trueAttributes.join(", ") || "–")}` +
     (ok ? "" : `<br>predicted class attributes: ${esc(p.predictedAttributes.join(", ") || "–")}`) +
@@ -168,18 +168,24 @@ export function vizHtml(r: VizResult, config: TrainConfig, data: TrainData): str
   const figs = r.pictures.map((p) =>
     `<figure><img src="${esc(rel(p.file))}" alt="${esc(p.trueClass)}"><figcaption>${
       pictureCaption(p)
-    }<br><small>${esc(p.image)} · panels: ${esc(p.panels.join(" | "))}</small></figcaption></figure>`
+    }<br><small>${esc(p.image)} · panels: ${
+      esc(p.panels.join(" | "))
+    }</small></figcaption></figure>`
   );
   return `<!doctype html><html><head><meta charset="utf-8"><title>DSVA pictures ${
     esc(r.runDir)
   }</title><style>body{font-family:system-ui,sans-serif;margin:24px;max-width:1180px;color:#222}
 figure{margin:14px 0}figcaption{font-size:13px;color:#333}h1{font-size:20px}</style></head><body>
 <h1>Attention maps — <code>${esc(r.runDir)}</code></h1>
-<p>${esc(data.split)} of ${esc(data.root)}: ${data.seen.length} seen, ${data.unseen.length} unseen classes, ${data.numAttributes} attributes. Backbone ${
+<p>${esc(data.split)} of ${
+    esc(data.root)
+  }: ${data.seen.length} seen, ${data.unseen.length} unseen classes, ${data.numAttributes} attributes. Backbone ${
     esc(config.backbone.kind === "vit" ? `${config.backbone.preset} ViT` : config.backbone.kind)
-  }, recipe ${esc(config.recipe)}, AC ${config.ac.enabled ? "on" : "off"} in training. Checkpoint <code>${
-    esc(r.checkpoint)
-  }</code>; calibrated-stacking γ = ${Number(r.gamma.toPrecision(4))}.</p>
+  }, recipe ${esc(config.recipe)}, AC ${
+    config.ac.enabled ? "on" : "off"
+  } in training. Checkpoint <code>${esc(r.checkpoint)}</code>; calibrated-stacking γ = ${
+    Number(r.gamma.toPrecision(4))
+  }.</p>
 <p>Panels, left to right: the test image with the Attention Concentration crop box (green); the
 AC's group-averaged map with the box; the VAM attention maps of the image's strongest predicted
 attributes (heat: black → red → yellow). ✓ / ✗: whether the attribute belongs to the true class.</p>

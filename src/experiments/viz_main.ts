@@ -71,7 +71,11 @@ export async function main(argv: readonly string[]): Promise<void> {
     for (const p of r.pictures) {
       console.log(
         `${r.out}/${p.file}: ${p.trueClass}${p.unseen ? " (unseen)" : ""} → ${p.predictedGzsl}` +
-          ` · ${p.attributes.map((a) => `${a.name} ${a.value.toFixed(2)}${a.inClass ? " ✓" : ""}`).join(", ")}`,
+          ` · ${
+            p.attributes.map((a) => `${a.name} ${a.value.toFixed(2)}${a.inClass ? " ✓" : ""}`).join(
+              ", ",
+            )
+          }`,
       );
     }
     console.log(`pictures: ${r.html}`);
