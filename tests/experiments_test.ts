@@ -230,6 +230,39 @@ Deno.test("attribute subsets: the trainer's data is the selected columns with th
       assert.deepEqual(data.groups, expected);
       assert.deepEqual(data.train.map((s) => s.path), full.train.map((s) => s.path));
     }
+    // Another attribute file for the same classes (e.g. collected attributes): used as given.
+    const own = await writeAttributeTable(
+      selectColumns(
+        {
+          classes: full.classes,
+          names: full.attributeNames,
+          values: full.attributes,
+          groups: full.groups,
+        },
+        [0, 3, 9, 20],
+      ),
+      `${dir}/own`,
+    );
+    const filePlan = await planGrid(
+      parseExperimentConfig({
+        name: "f",
+        base: TINY,
+        datasets: [{ name: "synthetic", dataset: "synthetic" }],
+        seeds: [0],
+        attributeSets: [{
+          kind: "file",
+          name: "own",
+          attributes: own.attributes,
+          groups: own.groups,
+        }],
+      }, "test"),
+      `${dir}/f`,
+    );
+    assert.equal(filePlan.cells[0].axes.attributes, "file-own");
+    assert.equal(filePlan.cells[0].axes.numAttributes, 4);
+    const fromFile = await loadTrainData(resolveConfig(filePlan.cells[0].train));
+    assert.deepEqual(fromFile.attributeNames, [0, 3, 9, 20].map((i) => full.attributeNames[i]));
+
     // The alternative split: other unseen classes, every one of their attributes seen.
     const alt = await loadTrainData(
       resolveConfig(plan.cells.find((c) => c.axes.split === "12_4-alt1")!.train),

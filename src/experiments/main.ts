@@ -48,7 +48,19 @@ export async function runExperimentGrid(
 ): Promise<GridRun> {
   const log = o.log ?? ((l: string) => console.log(l));
   const dir = config.out.replace(/\/+$/, "");
-  if (o.fresh) await Deno.remove(dir, { recursive: true }).catch(() => {});
+  if (o.fresh) {
+    // Only a grid folder (or an empty one) is deleted: a mistyped --out must not cost a tree.
+    let entries: string[] = [];
+    try {
+      entries = [...Deno.readDirSync(dir)].map((e) => e.name);
+    } catch { /* absent */ }
+    if (entries.length > 0 && !entries.includes("experiment.json")) {
+      throw new ExperimentConfigError(
+        `--fresh: ${dir} is not a grid folder (no experiment.json); not deleting it`,
+      );
+    }
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
   await Deno.mkdir(dir, { recursive: true });
   const plan = await planGrid(config, dir);
   const steps = plan.cells.reduce((a, c) => a + c.steps, 0);

@@ -208,7 +208,8 @@ def run(case):
     save_file(save, f"{d}/ref.safetensors")
 
 
-req = json.load(sys.stdin)
-for c in req["cases"]:
-    run(c)
-print(json.dumps({"ok": True, "torch": torch.__version__}))
+if __name__ == "__main__":  # bench/train_baseline.py imports forward() and losses()
+    req = json.load(sys.stdin)
+    for c in req["cases"]:
+        run(c)
+    print(json.dumps({"ok": True, "torch": torch.__version__}))
