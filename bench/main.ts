@@ -24,6 +24,15 @@ const SUITES: Record<string, Suite> = {
     describe: "tiny CLIP contrastive fine-tuning step images/s, Deno vs transformers CLIPModel",
     load: () => import("./clip.ts"),
   },
+  train: {
+    describe: "DSVA training step images/s (default run's model + batch), Deno vs PyTorch eager;" +
+      " --memory: live tensors + RSS over --steps (2000)",
+    load: () => {
+      // libgomp reads it when libtorch is loaded (as scripts/train.ts sets it), so before import.
+      if (!Deno.env.get("OMP_WAIT_POLICY")) Deno.env.set("OMP_WAIT_POLICY", "PASSIVE");
+      return import("./train.ts");
+    },
+  },
 };
 
 function usage(): string {

@@ -114,7 +114,7 @@ class Bench:
         terms = ref.losses(self.sd, out, self.att, self.labels, self.case)
         terms["total"].backward()
         self.opt.step()
-        self.loss = float(terms["total"])
+        self.loss = float(terms["total"].detach())
         t1 = time.perf_counter_ns()
         c1 = time.process_time_ns()
         w1 = run_queue_ns()
