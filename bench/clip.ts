@@ -31,6 +31,7 @@ import {
 } from "../src/attributes/clip_train.ts";
 import { FINETUNE_DEFAULTS } from "../src/attributes/finetune.ts";
 import type { AdamW } from "../src/optim/index.ts";
+import { median, medianOf, PythonBaseline, runQueueNs } from "./harness.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const VOCAB = 1000, SEQ = 24;
@@ -73,24 +74,6 @@ function parseArgs(args: string[]): Config {
     c[key] = v;
   }
   return c;
-}
-
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-const medianOf = (xs: readonly (number | null)[]): number => {
-  const v = xs.filter((x): x is number => x !== null);
-  return v.length ? median(v) : NaN;
-};
-
-function runQueueNs(): number | null {
-  try {
-    return Number(Deno.readTextFileSync("/proc/thread-self/schedstat").split(" ")[1]);
-  } catch {
-    return null;
-  }
 }
 
 function cpuMs(): number {
@@ -163,52 +146,6 @@ class DenoBench {
   }
 }
 
-class PythonBaseline {
-  #child: Deno.ChildProcess;
-  #writer: WritableStreamDefaultWriter<Uint8Array>;
-  #lines: AsyncIterator<string>;
-  #enc = new TextEncoder();
-
-  constructor(python: string) {
-    this.#child = new Deno.Command(python, {
-      args: ["-u", `${ROOT}/bench/clip_baseline.py`],
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "inherit",
-    }).spawn();
-    this.#writer = this.#child.stdin.getWriter();
-    this.#lines = lines(this.#child.stdout)[Symbol.asyncIterator]();
-  }
-  async next<T>(): Promise<T> {
-    const r = await this.#lines.next();
-    if (r.done) throw new Error("bench clip: the Python baseline exited early (see stderr above)");
-    return JSON.parse(r.value) as T;
-  }
-  async request<T>(req: Record<string, unknown>): Promise<T> {
-    await this.#writer.write(this.#enc.encode(JSON.stringify(req) + "\n"));
-    return await this.next<T>();
-  }
-  async close() {
-    try {
-      await this.#writer.write(this.#enc.encode('{"quit":true}\n'));
-      await this.#writer.close();
-    } catch {
-      // already gone
-    }
-    await this.#child.status;
-  }
-}
-
-async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
-  let rest = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-    const parts = (rest + chunk).split("\n");
-    rest = parts.pop()!;
-    for (const p of parts) if (p.trim()) yield p;
-  }
-  if (rest.trim()) yield rest;
-}
-
 const fmt = (x: number, d = 1) => x.toFixed(d);
 
 /** Runs the benchmark. */
@@ -221,7 +158,7 @@ export async function run(args: string[]): Promise<void> {
     { kind: "pretrained" }
   >;
   const config = tinyClipConfig(VOCAB, m);
-  const py = new PythonBaseline(python);
+  const py = new PythonBaseline(python, "clip_baseline.py", "bench clip");
   let deno: DenoBench | null = null;
   try {
     const hello = await py.next<

@@ -27,6 +27,7 @@
  * Env: DSVA_TORCH_PYTHON, the Python with torch (default .venv/bin/python). */
 import { torch } from "../mod.ts";
 import type { Tensor } from "../mod.ts";
+import { median, PythonBaseline } from "./harness.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 
@@ -75,12 +76,6 @@ function parseArgs(args: string[]): Config {
   }
   return c;
 }
-
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 // ---- the Deno side ----
 
@@ -144,51 +139,6 @@ const DENO: Record<Op, (threads: number, iters: number, reps: number) => Measure
 
 // ---- the Python side: a long-lived process answering one JSON line per request ----
 
-class PythonBaseline {
-  #child: Deno.ChildProcess;
-  #writer: WritableStreamDefaultWriter<Uint8Array>;
-  #lines: AsyncIterator<string>;
-  #enc = new TextEncoder();
-
-  constructor(python: string) {
-    this.#child = new Deno.Command(python, {
-      args: ["-u", `${ROOT}/bench/ops_baseline.py`],
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "inherit",
-    }).spawn();
-    this.#writer = this.#child.stdin.getWriter();
-    this.#lines = lines(this.#child.stdout)[Symbol.asyncIterator]();
-  }
-  async next<T>(): Promise<T> {
-    const r = await this.#lines.next();
-    if (r.done) throw new Error("bench ops: the Python baseline exited early (see stderr above)");
-    return JSON.parse(r.value) as T;
-  }
-  async measure(op: Op, threads: number, iters: number, reps: number): Promise<Measured> {
-    const req = JSON.stringify({ op, threads, iters, reps });
-    await this.#writer.write(this.#enc.encode(req + "\n"));
-    return await this.next<Measured>();
-  }
-  async close() {
-    try {
-      await this.#writer.write(this.#enc.encode('{"quit":true}\n'));
-      await this.#writer.close();
-    } catch { /* already gone */ }
-    await this.#child.status;
-  }
-}
-
-async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
-  let rest = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-    const parts = (rest + chunk).split("\n");
-    rest = parts.pop()!;
-    for (const p of parts) if (p.trim()) yield p;
-  }
-  if (rest.trim()) yield rest;
-}
-
 // ---- driver ----
 
 interface Round {
@@ -219,9 +169,9 @@ async function compare(
     for (let k = 0; k < reps; k++) {
       if ((r + k) % 2 === 0) {
         deno.push(one("Deno", DENO[op](threads, iters, 1)));
-        python.push(one("Python", await py.measure(op, threads, iters, 1)));
+        python.push(one("Python", await py.request<Measured>({ op, threads, iters, reps: 1 })));
       } else {
-        python.push(one("Python", await py.measure(op, threads, iters, 1)));
+        python.push(one("Python", await py.request<Measured>({ op, threads, iters, reps: 1 })));
         deno.push(one("Deno", DENO[op](threads, iters, 1)));
       }
     }
@@ -238,7 +188,7 @@ export async function run(args: string[]): Promise<void> {
   const c = parseArgs(args);
   const python = Deno.env.get("DSVA_TORCH_PYTHON") ?? `${ROOT}/.venv/bin/python`;
   const started = performance.now();
-  const py = new PythonBaseline(python);
+  const py = new PythonBaseline(python, "ops_baseline.py", "bench ops");
   try {
     const hello = await py.next<{ torch: string; package: string; python: string }>();
     const lib = torch.library();
@@ -260,9 +210,9 @@ export async function run(args: string[]): Promise<void> {
 
     // Warm-up: V8 optimizes the Deno loops (and OSR) before anything is timed.
     DENO.add(c.addThreads, 50_000, 4);
-    await py.measure("add", c.addThreads, 1000, 1);
+    await py.request<Measured>({ op: "add", threads: c.addThreads, iters: 1000, reps: 1 });
     DENO.matmul(c.matmulThreads, 2, 1);
-    await py.measure("matmul", c.matmulThreads, 2, 1);
+    await py.request<Measured>({ op: "matmul", threads: c.matmulThreads, iters: 2, reps: 1 });
 
     const add = await compare(py, "add", c.rounds, c.addThreads, c.addIters, c.addReps);
     const mm = await compare(

@@ -44,6 +44,7 @@ import { Adam } from "../src/optim/adam.ts";
 import { buildModel } from "../src/train/model.ts";
 import { acInTraining, runRecipe } from "../src/train/recipe.ts";
 import type { TrainConfig } from "../src/train/types.ts";
+import { median, medianOf, PythonBaseline, runQueueNs } from "./harness.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 
@@ -94,24 +95,7 @@ function parseArgs(args: string[]): Options {
   return o;
 }
 
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-const medianOf = (xs: readonly (number | null)[]): number => {
-  const v = xs.filter((x): x is number => x !== null);
-  return v.length ? median(v) : NaN;
-};
 const fmt = (x: number, d = 1) => x.toFixed(d);
-
-function runQueueNs(): number | null {
-  try {
-    return Number(Deno.readTextFileSync("/proc/thread-self/schedstat").split(" ")[1]);
-  } catch {
-    return null;
-  }
-}
 
 // ---- the Deno side: the default run's model and training step ----
 
@@ -292,53 +276,6 @@ class DenoBench {
 
 // ---- the Python side ----
 
-class PythonBaseline {
-  #child: Deno.ChildProcess;
-  #writer: WritableStreamDefaultWriter<Uint8Array>;
-  #lines: AsyncIterator<string>;
-  #enc = new TextEncoder();
-
-  constructor(python: string) {
-    this.#child = new Deno.Command(python, {
-      args: ["-u", `${ROOT}/bench/train_baseline.py`],
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "inherit",
-      env: { OMP_WAIT_POLICY: Deno.env.get("OMP_WAIT_POLICY") ?? "PASSIVE" },
-    }).spawn();
-    this.#writer = this.#child.stdin.getWriter();
-    this.#lines = lines(this.#child.stdout)[Symbol.asyncIterator]();
-  }
-  async next<T>(): Promise<T> {
-    const r = await this.#lines.next();
-    if (r.done) throw new Error("bench train: the Python baseline exited early (see stderr above)");
-    return JSON.parse(r.value) as T;
-  }
-  async request<T>(req: Record<string, unknown>): Promise<T> {
-    await this.#writer.write(this.#enc.encode(JSON.stringify(req) + "\n"));
-    return await this.next<T>();
-  }
-  async close() {
-    try {
-      await this.#writer.write(this.#enc.encode('{"quit":true}\n'));
-      await this.#writer.close();
-    } catch {
-      // already gone
-    }
-    await this.#child.status;
-  }
-}
-
-async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
-  let rest = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-    const parts = (rest + chunk).split("\n");
-    rest = parts.pop()!;
-    for (const p of parts) if (p.trim()) yield p;
-  }
-  if (rest.trim()) yield rest;
-}
-
 // ---- memory mode ----
 
 async function memoryRun(o: Options): Promise<void> {
@@ -411,7 +348,9 @@ export async function run(args: string[]): Promise<void> {
   if (o.memory) return await memoryRun(o);
   const python = Deno.env.get("DSVA_TORCH_PYTHON") ?? `${ROOT}/.venv/bin/python`;
   const started = performance.now();
-  const py = new PythonBaseline(python);
+  const py = new PythonBaseline(python, "train_baseline.py", "bench train", {
+    OMP_WAIT_POLICY: Deno.env.get("OMP_WAIT_POLICY") ?? "PASSIVE",
+  });
   let deno: DenoBench | null = null;
   const dir = await Deno.makeTempDir({ prefix: "dsva-bench-train-" });
   try {

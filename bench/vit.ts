@@ -26,6 +26,7 @@
  * Env: DSVA_TORCH_PYTHON, the Python with torch + transformers (default .venv/bin/python). */
 import process from "node:process";
 import { models, torch } from "../mod.ts";
+import { median, medianOf, PythonBaseline, runQueueNs } from "./harness.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const IMAGE = 224;
@@ -76,28 +77,9 @@ function parseArgs(args: string[]): Config {
   return c;
 }
 
-/** Median of the non-null values (NaN if none). */
-const medianOf = (xs: readonly (number | null)[]): number => {
-  const v = xs.filter((x): x is number => x !== null);
-  return v.length ? median(v) : NaN;
-};
-
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-
 // ---- the Deno side ----
 
 /** Nanoseconds this thread has waited on a run queue (Linux schedstat), or null. */
-function runQueueNs(): number | null {
-  try {
-    return Number(Deno.readTextFileSync("/proc/thread-self/schedstat").split(" ")[1]);
-  } catch {
-    return null;
-  }
-}
 
 class DenoBench {
   readonly model: models.VisionTransformer;
@@ -149,52 +131,6 @@ class DenoBench {
 
 // ---- the Python side: a long-lived process answering one JSON line per request ----
 
-class PythonBaseline {
-  #child: Deno.ChildProcess;
-  #writer: WritableStreamDefaultWriter<Uint8Array>;
-  #lines: AsyncIterator<string>;
-  #enc = new TextEncoder();
-
-  constructor(python: string) {
-    this.#child = new Deno.Command(python, {
-      args: ["-u", `${ROOT}/bench/vit_baseline.py`],
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "inherit",
-    }).spawn();
-    this.#writer = this.#child.stdin.getWriter();
-    this.#lines = lines(this.#child.stdout)[Symbol.asyncIterator]();
-  }
-  async next<T>(): Promise<T> {
-    const r = await this.#lines.next();
-    if (r.done) throw new Error("bench vit: the Python baseline exited early (see stderr above)");
-    return JSON.parse(r.value) as T;
-  }
-  async request<T>(req: Record<string, unknown>): Promise<T> {
-    await this.#writer.write(this.#enc.encode(JSON.stringify(req) + "\n"));
-    return await this.next<T>();
-  }
-  async close() {
-    try {
-      await this.#writer.write(this.#enc.encode('{"quit":true}\n'));
-      await this.#writer.close();
-    } catch {
-      // already gone
-    }
-    await this.#child.status;
-  }
-}
-
-async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
-  let rest = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-    const parts = (rest + chunk).split("\n");
-    rest = parts.pop()!;
-    for (const p of parts) if (p.trim()) yield p;
-  }
-  if (rest.trim()) yield rest;
-}
-
 // ---- driver ----
 
 const fmt = (x: number, d = 1) => x.toFixed(d);
@@ -203,7 +139,7 @@ export async function run(args: string[]): Promise<void> {
   const c = parseArgs(args);
   const python = Deno.env.get("DSVA_TORCH_PYTHON") ?? `${ROOT}/.venv/bin/python`;
   const started = performance.now();
-  const py = new PythonBaseline(python);
+  const py = new PythonBaseline(python, "vit_baseline.py", "bench vit");
   let deno: DenoBench | null = null;
   try {
     const hello = await py.next<
