@@ -1,10 +1,12 @@
 /** The worker side of {@link "./worker_pool.ts"}: decodes a file, applies a built-in transform
  * with the job's seeded generator, and returns normalised CHW float32 planes. */
+import { BufferPool } from "./buffer_pool.ts";
 import { DataError } from "./errors.ts";
 import { decodeImage } from "./image.ts";
-import { type Normalization, writeChw } from "./normalize.ts";
+import type { Normalization } from "./normalize.ts";
 import { Rng } from "./rng.ts";
 import { type Transform, transformFromSpec, type TransformSpec } from "./transforms.ts";
+import { transformToChw } from "./to_chw.ts";
 
 /** A job: one image. */
 export interface DecodeJob {
@@ -21,17 +23,27 @@ export type DecodeReply =
   | { id: number; ok: true; data: Float32Array; width: number; height: number }
   | { id: number; ok: false; file?: string; problem?: string; message: string };
 
+/** Main → worker: a buffer whose pixels have been copied into their batch, to reuse. */
+export interface RecycledBuffer {
+  recycle: Float32Array;
+}
+
 const cache = new Map<string, Transform>();
+const buffers = new BufferPool();
 
 async function run(job: DecodeJob): Promise<DecodeReply> {
   try {
     const key = JSON.stringify(job.spec);
     let t = cache.get(key);
     if (!t) cache.set(key, t = transformFromSpec(job.spec));
-    const img = t.apply(await decodeImage(job.path), new Rng(...job.keys));
-    const data = new Float32Array(img.width * img.height * 3);
-    writeChw(img, data, 0, job.norm);
-    return { id: job.id, ok: true, data, width: img.width, height: img.height };
+    const img = transformToChw(
+      await decodeImage(job.path),
+      t,
+      new Rng(...job.keys),
+      job.norm,
+      (n) => buffers.take(n),
+    );
+    return { id: job.id, ok: true, ...img };
   } catch (e) {
     if (e instanceof DataError) {
       return { id: job.id, ok: false, file: e.file, problem: e.problem, message: e.message };
@@ -41,10 +53,11 @@ async function run(job: DecodeJob): Promise<DecodeReply> {
 }
 
 const scope = self as unknown as {
-  onmessage: ((e: MessageEvent<DecodeJob>) => void) | null;
+  onmessage: ((e: MessageEvent<DecodeJob | RecycledBuffer>) => void) | null;
   postMessage(m: DecodeReply, transfer?: Transferable[]): void;
 };
 scope.onmessage = async (e) => {
+  if ("recycle" in e.data) return buffers.give(e.data.recycle);
   const r = await run(e.data);
   scope.postMessage(r, r.ok ? [r.data.buffer as ArrayBuffer] : []);
 };

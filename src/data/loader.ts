@@ -1,7 +1,9 @@
 /** Decoding and augmenting batches of images concurrently, in a fixed order, within a budget. */
 import { DataError } from "./errors.ts";
 import { decodeImage, type RgbImage } from "./image.ts";
-import { IMAGENET, type Normalization, writeChw } from "./normalize.ts";
+import { IMAGENET, type Normalization } from "./normalize.ts";
+import { transformToChw } from "./to_chw.ts";
+import { BufferPool } from "./buffer_pool.ts";
 import { Rng } from "./rng.ts";
 import type { BatchPlan } from "./sampler.ts";
 import type { Transform } from "./transforms.ts";
@@ -79,6 +81,7 @@ export class ImageLoader {
   readonly samples: readonly Sample[];
   readonly #o: Required<Omit<LoaderOptions, "warn" | "decode">>;
   #pool: DecodePool | null = null;
+  readonly #buffers = new BufferPool();
   readonly #warn: (m: string) => void;
   readonly #decode: (path: string) => Promise<RgbImage>;
   /** Images left out with `onError: "skip"`. */
@@ -200,22 +203,20 @@ export class ImageLoader {
 
   /** One image as normalised CHW planes, in a worker or here. */
   async #loadChw(index: number, epoch: number, batch: number, slot: number): Promise<ChwImage> {
+    const s = this.samples[index];
+    if (!s) throw new RangeError(`sample index ${index} is out of range (${this.samples.length})`);
+    const { seed, transform, normalization } = this.#o;
     if (this.#pool) {
-      const s = this.samples[index];
-      if (!s) {
-        throw new RangeError(`sample index ${index} is out of range (${this.samples.length})`);
-      }
       return await this.#pool.run(
         s.path,
-        [this.#o.seed, epoch, batch, slot],
-        this.#o.transform.spec!,
-        this.#o.normalization,
+        [seed, epoch, batch, slot],
+        transform.spec!,
+        normalization,
       );
     }
-    const img = await this.loadOne(index, epoch, batch, slot);
-    const data = new Float32Array(img.width * img.height * 3);
-    writeChw(img, data, 0, this.#o.normalization);
-    return { data, width: img.width, height: img.height };
+    const rng = new Rng(seed, epoch, batch, slot);
+    const img = await this.#decode(s.path);
+    return transformToChw(img, transform, rng, normalization, (n) => this.#buffers.take(n));
   }
 
   #place(b: OpenBatch, slot: number, img: ChwImage) {
@@ -232,6 +233,8 @@ export class ImageLoader {
     }
     b.data!.set(img.data, slot * plane);
     b.ok[slot] = true;
+    if (this.#pool) this.#pool.recycle(img.data);
+    else this.#buffers.give(img.data);
   }
 
   #fail(b: OpenBatch, slot: number, e: unknown) {

@@ -21,11 +21,14 @@ export const CLIP: Normalization = {
 /** No normalisation beyond scaling to [0, 1] (torchvision's `ToTensor`). */
 export const UNIT: Normalization = { mean: [0, 0, 0], std: [1, 1, 1] };
 
-const lutCache = new WeakMap<Normalization, Float32Array>();
+// Keyed by the values: worker threads receive a fresh copy of the statistics with every job.
+const lutCache = new Map<string, Float32Array>();
 
-/** 3 × 256 lookup table of normalised values, computed as torchvision does in float32. */
-function lut(n: Normalization): Float32Array {
-  let t = lutCache.get(n);
+/** 3 × 256 lookup table of normalised values, computed as torchvision does in float32: entry
+ * `c * 256 + v` is channel `c`'s value for byte `v`. */
+export function normalizationTable(n: Normalization): Float32Array {
+  const key = `${n.mean}/${n.std}`;
+  let t = lutCache.get(key);
   if (!t) {
     t = new Float32Array(768);
     const f = Math.fround;
@@ -34,7 +37,7 @@ function lut(n: Normalization): Float32Array {
         t[c * 256 + v] = f(f(f(v / 255) - f(n.mean[c])) / f(n.std[c]));
       }
     }
-    lutCache.set(n, t);
+    lutCache.set(key, t);
   }
   return t;
 }
@@ -46,7 +49,7 @@ export function writeChw(
   offset = 0,
   norm: Normalization = IMAGENET,
 ): void {
-  const t = lut(norm);
+  const t = normalizationTable(norm);
   const n = img.width * img.height, d = img.data;
   if (offset + 3 * n > out.length) {
     throw new RangeError(`writeChw: ${out.length} elements cannot hold ${3 * n} at ${offset}`);

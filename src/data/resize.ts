@@ -52,16 +52,18 @@ function sinc(x: number): number {
   return Math.sin(x) / x;
 }
 
-const PRECISION_BITS = 32 - 8 - 2;
+/** Fixed-point precision of the weights (Pillow's 8-bit path). */
+export const PRECISION_BITS = 32 - 8 - 2;
 
-interface Coeffs {
+/** Per-output-pixel taps along one axis. */
+export interface Coeffs {
   ksize: number;
   bounds: Int32Array; // [xmin, count] per output index
   kk: Int32Array; // fixed-point weights, ksize per output index
 }
 
 /** Pillow's `precompute_coeffs` + `normalize_coeffs_8bpc`. Box `[in0, in1)` in input pixels. */
-function coeffs(
+export function coeffs(
   inSize: number,
   in0: number,
   in1: number,
@@ -102,13 +104,15 @@ function coeffs(
   return { ksize, bounds, kk };
 }
 
-const HALF = 1 << (PRECISION_BITS - 1);
+/** Rounding offset added to every fixed-point sum. */
+export const HALF = 1 << (PRECISION_BITS - 1);
 const clip8 = (ss: number) => {
   const v = ss >> PRECISION_BITS;
   return v < 0 ? 0 : v > 255 ? 255 : v;
 };
 
-function horizontal(
+/** The horizontal pass over `rows` input rows from `rowFirst`, into 8-bit RGB rows of `outW`. */
+export function horizontal(
   src: RgbImage,
   rowFirst: number,
   rows: number,

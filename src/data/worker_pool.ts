@@ -1,5 +1,5 @@
 /** A pool of worker threads that decode and transform images off the main thread. */
-import type { DecodeJob, DecodeReply } from "./decode_worker.ts";
+import type { DecodeJob, DecodeReply, RecycledBuffer } from "./decode_worker.ts";
 import { DataError } from "./errors.ts";
 import type { Normalization } from "./normalize.ts";
 import type { TransformSpec } from "./transforms.ts";
@@ -24,6 +24,7 @@ export class DecodePool {
   readonly #workers: { w: Worker; busy: number }[] = [];
   readonly #pending = new Map<number, Pending>();
   #next = 0;
+  #nextRecycle = 0;
   #closed = false;
 
   /** Starts `n` workers (at least one). */
@@ -60,6 +61,13 @@ export class DecodePool {
       const job: DecodeJob = { id, path, keys, spec, norm: { mean: norm.mean, std: norm.std } };
       slot.w.postMessage(job);
     });
+  }
+
+  /** Hands a buffer that a worker returned back to a worker, to fill again. */
+  recycle(data: Float32Array): void {
+    if (this.#closed) return;
+    const slot = this.#workers[this.#nextRecycle++ % this.#workers.length];
+    slot.w.postMessage({ recycle: data } satisfies RecycledBuffer, [data.buffer as ArrayBuffer]);
   }
 
   #failAll(e: Error) {
