@@ -88,28 +88,36 @@ export function markdownToHtml(md: string): string {
 /** The vocabulary curve as an SVG chart. */
 export function curveSvg(c: VocabularyCurve): string {
   const xs = c.points.map((p) => p.k);
+  const clip = (v: number) => Math.max(0, Math.min(100, v));
   const line = (m: "zsl" | "H", color: string, name: string): Series[] => {
     const mean = c.points.map((p) => p.metrics[m].mean * 100);
     const sd = c.points.map((p) => (p.metrics[m].std ?? NaN) * 100);
     const s: Series[] = [{ name, xs, ys: mean, color, dots: true }];
     if (sd.some(Number.isFinite)) {
       s.push(
-        { name: `${name} ± std`, xs, ys: mean.map((v, i) => v + sd[i]), color, dashed: true },
-        { name: "", xs, ys: mean.map((v, i) => v - sd[i]), color, dashed: true },
+        {
+          name: `${name} ± 1 sd`,
+          xs,
+          ys: mean.map((v, i) => clip(v + sd[i])),
+          color,
+          dashed: true,
+        },
+        { name: "", xs, ys: mean.map((v, i) => clip(v - sd[i])), color, dashed: true },
       );
     }
     return s;
   };
-  const series: Series[] = [...line("zsl", "#c0392b", "ZSL"), ...line("H", "#8e44ad", "GZSL H")];
-  if (c.droppedGroups.length > 0) {
+  const series: Series[] = [...line("zsl", "#c0392b", "ZSL"), ...line("H", "#8e44ad", "H")];
+  // One series per removed group: single points, no line between them.
+  c.droppedGroups.forEach((g, i) =>
     series.push({
-      name: "ZSL, a group removed",
-      xs: c.droppedGroups.map((g) => g.k),
-      ys: c.droppedGroups.map((g) => g.metrics.zsl.mean * 100),
+      name: i === 0 ? "ZSL, − a group" : "",
+      xs: [g.k],
+      ys: [g.metrics.zsl.mean * 100],
       color: "#e67e22",
       dots: true,
-    });
-  }
+    })
+  );
   const allK = [...xs, ...c.droppedGroups.map((g) => g.k)];
   const lo = Math.min(...allK), hi = Math.max(...allK);
   series.push({
@@ -119,7 +127,7 @@ export function curveSvg(c: VocabularyCurve): string {
     color: "#999",
     dashed: true,
   });
-  const svg = lineChart(series.map((s) => ({ ...s })), {
+  const svg = lineChart(series, {
     title: `${c.dataset} ${c.split}: accuracy vs vocabulary size (${c.backbone}, ${c.variant})`,
     xLabel: "attributes kept",
     yLabel: "%",
@@ -130,7 +138,7 @@ export function curveSvg(c: VocabularyCurve): string {
     width: 620,
     height: 340,
   });
-  // Unnamed series (the lower std line) get no legend entry.
+  // Unnamed series (the lower sd lines, the other removed groups) get no legend entry.
   return svg.replace(/<line [^>]*\/>\n<text [^>]*><\/text>\n?/g, "");
 }
 
