@@ -127,7 +127,7 @@ export function curveSvg(c: VocabularyCurve): string {
     color: "#999",
     dashed: true,
   });
-  const svg = lineChart(series, {
+  return lineChart(series, {
     title: `${c.dataset} ${c.split}: accuracy vs vocabulary size (${c.backbone}, ${c.variant})`,
     xLabel: "attributes kept",
     yLabel: "%",
@@ -135,11 +135,10 @@ export function curveSvg(c: VocabularyCurve): string {
     yMax: 100,
     xMin: Math.max(0, lo - 1),
     xMax: hi + 1,
-    width: 620,
+    width: 700,
     height: 340,
+    legendRight: true,
   });
-  // Unnamed series (the lower sd lines, the other removed groups) get no legend entry.
-  return svg.replace(/<line [^>]*\/>\n<text [^>]*><\/text>\n?/g, "");
 }
 
 /** Renders an SVG to PNG with sharp (librsvg); null when that is unavailable. */

@@ -26,6 +26,8 @@ export interface ChartOptions {
   xMax?: number;
   /** Logarithmic y axis (positive values only). */
   logY?: boolean;
+  /** Legend to the right of the plot instead of over its top-right corner. */
+  legendRight?: boolean;
 }
 
 const esc = (s: string) =>
@@ -68,7 +70,7 @@ function fmt(v: number): string {
 /** A line chart as an `<svg>` string. Non-finite points are skipped. */
 export function lineChart(series: readonly Series[], o: ChartOptions): string {
   const W = o.width ?? 520, H = o.height ?? 300;
-  const m = { l: 58, r: 14, t: 30, b: 44 };
+  const m = { l: 58, r: o.legendRight ? 150 : 14, t: 30, b: 44 };
   const pts = series.flatMap((s) =>
     s.xs.map((x, i) => [x, s.ys[i]] as const).filter(([x, y]) =>
       Number.isFinite(x) && Number.isFinite(y) && (!o.logY || y > 0)
@@ -137,10 +139,12 @@ export function lineChart(series: readonly Series[], o: ChartOptions): string {
         );
       }
     }
+    if (!s.name) continue; // a series without a name gets no legend entry
+    const lx = o.legendRight ? m.l + pw + 12 : m.l + pw - 120;
     parts.push(
-      `<line x1="${m.l + pw - 120}" x2="${m.l + pw - 102}" y1="${ly + 4}" y2="${ly + 4}" ` +
-        `stroke="${s.color}" stroke-width="2"/>`,
-      `<text x="${m.l + pw - 98}" y="${ly + 8}">${esc(s.name)}</text>`,
+      `<line x1="${lx}" x2="${lx + 18}" y1="${ly + 4}" y2="${ly + 4}" ` +
+        `stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="5,3"' : ""}/>`,
+      `<text x="${lx + 22}" y="${ly + 8}">${esc(s.name)}</text>`,
     );
     ly += 15;
   }
