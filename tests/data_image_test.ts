@@ -5,6 +5,7 @@ import { resize } from "../src/data/resize.ts";
 import { CenterCrop, Compose, Resize, roundHalfEven } from "../src/data/transforms.ts";
 import { crop, flipHorizontal, flipVertical, RandomResizedCrop } from "../src/data/transforms.ts";
 import { DataError } from "../src/data/errors.ts";
+import { decodeJpegWasm, looksLikeJpeg } from "../src/data/jpeg_wasm.ts";
 import { IMAGENET, stackImages } from "../src/data/normalize.ts";
 import { Rng } from "../src/data/rng.ts";
 import { ROOT, runPython } from "./helpers.ts";
@@ -93,6 +94,24 @@ Deno.test("decode: baseline JPEG, PNG, TIFF, gray, alpha and palette match Pillo
     const s = stats(await decodeImage(p), pil[p]);
     assert.equal(s.max, 0, `${p}: max diff ${s.max}`);
   }
+});
+
+Deno.test("decode: clean JPEGs take the WebAssembly decoder and equal Pillow; others go to sharp", async () => {
+  const fx = await makeFixtures();
+  const jpegs = ["rgb.jpg", "gray.jpg", "wide.jpg", "progressive.jpg", "rgb444.jpg"].map((n) =>
+    fx[n]
+  );
+  if (haveAid) jpegs.push(...aidSamples(5));
+  const pil = await pillow(jpegs.map((p) => ({ id: p, path: p, ops: [] })));
+  for (const p of jpegs) {
+    const img = await decodeJpegWasm(await Deno.readFile(p));
+    assert.ok(img, `${p}: the WebAssembly decoder declined a clean JPEG`);
+    assert.equal(stats(img, pil[p]).max, 0, p);
+  }
+  const rgb = await Deno.readFile(fx["rgb.jpg"]);
+  assert.equal(await decodeJpegWasm(rgb.subarray(0, rgb.length >> 1)), null, "truncated");
+  assert.equal(await decodeJpegWasm(await Deno.readFile(fx["cmyk.jpg"])), null, "CMYK");
+  assert.equal(looksLikeJpeg(await Deno.readFile(fx["rgb.png"])), false, "PNG");
 });
 
 Deno.test("decode: 16-bit scales to 8 bits, CMYK becomes RGB", async () => {

@@ -1,7 +1,9 @@
-/** Decoding image files (JPEG, PNG, TIFF, WebP, ...) into 8-bit RGB pixels with sharp. */
+/** Decoding image files (JPEG, PNG, TIFF, WebP, ...) into 8-bit RGB pixels: JPEGs in WebAssembly
+ * when they decode cleanly (./jpeg_wasm.ts), everything else with sharp. */
 import type { OutputInfo } from "npm:sharp@^0.34";
 import { loadSharp } from "./npm.ts";
 import { DataError } from "./errors.ts";
+import { decodeJpegWasm, looksLikeJpeg } from "./jpeg_wasm.ts";
 
 /** An 8-bit RGB image, row-major, channels interleaved (HWC): pixel (x, y) channel c is at
  * `data[(y * width + x) * 3 + c]`. */
@@ -47,6 +49,10 @@ export async function decodeImage(
   opts: DecodeOptions = {},
 ): Promise<RgbImage> {
   const name = typeof source === "string" ? source : (opts.name ?? "<bytes>");
+  if (opts.strict !== false) {
+    const fast = await decodeCleanJpeg(source);
+    if (fast) return fast;
+  }
   const sharp = await loadSharp();
   let out: { data: Uint8Array; info: OutputInfo };
   try {
@@ -68,6 +74,20 @@ export async function decodeImage(
     throw new DataError(name, `decoded to ${channels} channels, expected 3`);
   }
   return { width, height, data };
+}
+
+/** A JPEG that the WebAssembly decoder reads without a warning; null sends the file to sharp
+ * (other formats, CMYK, damaged files, unreadable paths: sharp words the error). */
+async function decodeCleanJpeg(source: string | Uint8Array): Promise<RgbImage | null> {
+  let bytes = source;
+  if (typeof bytes === "string") {
+    try {
+      bytes = await Deno.readFile(bytes);
+    } catch {
+      return null;
+    }
+  }
+  return looksLikeJpeg(bytes) ? await decodeJpegWasm(bytes) : null;
 }
 
 function decodeError(name: string, e: unknown): DataError {

@@ -45,6 +45,8 @@ def main():
     save("cmyk.tif", Image.fromarray(cmyk, "CMYK"))
     big = Image.fromarray(rgb).resize((300, 220), Image.BICUBIC)
     save("wide.jpg", big, quality=85)
+    save("progressive.jpg", big, quality=85, progressive=True)
+    save("rgb444.jpg", Image.fromarray(rgb), quality=95, subsampling=0)
     json.dump(out, sys.stdout)
 
 
