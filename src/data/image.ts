@@ -81,6 +81,7 @@ export async function decodeImage(
 async function decodeCleanJpeg(source: string | Uint8Array): Promise<RgbImage | null> {
   let bytes = source;
   if (typeof bytes === "string") {
+    if (!/\.jpe?g$/i.test(bytes)) return null; // not read twice: sharp reads other files itself
     try {
       bytes = await Deno.readFile(bytes);
     } catch {
