@@ -298,6 +298,38 @@ Deno.test("api: toString matches PyTorch's repr", async () => {
     [() => torch.zeros([2, 0]), "torch.zeros(2, 0)"],
     [() => torch.zeros([0]), "torch.zeros(0)"],
     [() => torch.zeros([0], { dtype: "int64" }), "torch.zeros(0, dtype=torch.int64)"],
+    // number formats: integer-valued floats switch to sci past a 1000× range, ties round to even
+    [() => torch.tensor([1, 2000]), "torch.tensor([1.0, 2000.0])"],
+    [() => torch.tensor([0.001, 2]), "torch.tensor([0.001, 2.0])"],
+    [() => torch.tensor([0.03125, 0.09375, 1.5]), "torch.tensor([0.03125, 0.09375, 1.5])"],
+    [() => torch.tensor([1.03125, 5000.5]), "torch.tensor([1.03125, 5000.5])"],
+    [() => torch.tensor([-0, 1.5]), "torch.tensor([-0.0, 1.5])"],
+    [() => torch.tensor([0, NaN]), "torch.tensor([0.0, float('nan')])"],
+    [() => torch.tensor([1, NaN, -Infinity]), "torch.tensor([1.0, float('nan'), float('-inf')])"],
+    [() => torch.tensor([-1e-7, 3, 1e9]), "torch.tensor([-1e-7, 3.0, 1e9])"],
+    // line wrapping at 80 columns, at every depth
+    [() => torch.arange(40).div(3), "torch.arange(40.).div(3)"],
+    [() => torch.arange(60).reshape(3, 20).mul(1.5), "torch.arange(60.).reshape(3, 20).mul(1.5)"],
+    // summarized (> 1000 elements): edges only, formats chosen from the shown values
+    [() => torch.arange(5000).reshape(50, 100).sin(), "torch.arange(5000.).reshape(50, 100).sin()"],
+    [
+      () => torch.arange(14000).reshape(2, 1000, 7).div(7),
+      "torch.arange(14000.).reshape(2, 1000, 7).div(7)",
+    ],
+    [
+      () => torch.arange(9600).reshape(2, 3, 40, 40).sub(4000),
+      "torch.arange(9600.).reshape(2, 3, 40, 40).sub(4000)",
+    ],
+    [() => torch.arange(2000, undefined, 1, { dtype: "int64" }), "torch.arange(2000)"],
+    [
+      () => torch.arange(3000).reshape(3, 1000).remainder(3).eq(0),
+      "torch.arange(3000.).reshape(3, 1000).remainder(3).eq(0)",
+    ],
+    [
+      () => torch.arange(1200, undefined, 1, { dtype: "float16" }).div(8),
+      "torch.arange(1200, dtype=torch.float16).div(8)",
+    ],
+    [() => torch.arange(1001).reshape(1001, 1), "torch.arange(1001.).reshape(1001, 1)"],
   ];
   const expected = await py<string>(cases.map(([, p]) => `str(${p})`));
   torch.scope(() => {
