@@ -117,9 +117,13 @@ function vertical(
     let o = offset + (p.flipV ? h - 1 - yy : yy) * w + (p.flipH ? w - 1 : 0);
     if (n <= 2) {
       for (let i = 0; i < stride; i += 3, o += step) {
-        out[o] = lut[clip8(HALF + src[r0 + i] * w0 + src[r1 + i] * w1)];
-        out[o + plane] = lut[256 + clip8(HALF + src[r0 + i + 1] * w0 + src[r1 + i + 1] * w1)];
-        out[o + 2 * plane] = lut[512 + clip8(HALF + src[r0 + i + 2] * w0 + src[r1 + i + 2] * w1)];
+        out[o] = lut[clip8((HALF + Math.imul(src[r0 + i], w0) + Math.imul(src[r1 + i], w1)) | 0)];
+        out[o + plane] = lut[
+          256 + clip8((HALF + Math.imul(src[r0 + i + 1], w0) + Math.imul(src[r1 + i + 1], w1)) | 0)
+        ];
+        out[o + 2 * plane] = lut[
+          512 + clip8((HALF + Math.imul(src[r0 + i + 2], w0) + Math.imul(src[r1 + i + 2], w1)) | 0)
+        ];
       }
       continue;
     }
@@ -154,9 +158,15 @@ function horizontalFew(
       const p0 = rowIn + bounds[xx * 2] * 3;
       const w0 = kk[kb], w1 = n > 1 ? kk[kb + 1] : 0, w2 = n > 2 ? kk[kb + 2] : 0;
       const p1 = n > 1 ? p0 + 3 : p0, p2 = n > 2 ? p0 + 6 : p0;
-      out[o] = clip8(HALF + s[p0] * w0 + s[p1] * w1 + s[p2] * w2);
-      out[o + 1] = clip8(HALF + s[p0 + 1] * w0 + s[p1 + 1] * w1 + s[p2 + 1] * w2);
-      out[o + 2] = clip8(HALF + s[p0 + 2] * w0 + s[p1 + 2] * w1 + s[p2 + 2] * w2);
+      out[o] = clip8(
+        (HALF + Math.imul(s[p0], w0) + Math.imul(s[p1], w1) + Math.imul(s[p2], w2)) | 0,
+      );
+      out[o + 1] = clip8(
+        (HALF + Math.imul(s[p0 + 1], w0) + Math.imul(s[p1 + 1], w1) + Math.imul(s[p2 + 1], w2)) | 0,
+      );
+      out[o + 2] = clip8(
+        (HALF + Math.imul(s[p0 + 2], w0) + Math.imul(s[p1 + 2], w1) + Math.imul(s[p2 + 2], w2)) | 0,
+      );
     }
   }
   return out;
