@@ -1,11 +1,12 @@
 /** Reused float32 image buffers. A fresh 224×224×3 buffer costs more than the resize that fills
  * it (600 KB of zeroed pages), so the loader hands each image's buffer back once it has been
- * copied into its batch. */
+ * copied into its batch. Small, so that memory stays within the loader's budget: a free buffer
+ * stands for an image no longer in flight. */
 export class BufferPool {
   readonly #free: Float32Array[] = [];
 
   /** Keeps at most `capacity` buffers. */
-  constructor(readonly capacity = 16) {}
+  constructor(readonly capacity: number) {}
 
   /** A buffer of `n` elements (old contents: the caller overwrites all of it). */
   take(n: number): Float32Array {

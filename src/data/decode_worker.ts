@@ -29,7 +29,7 @@ export interface RecycledBuffer {
 }
 
 const cache = new Map<string, Transform>();
-const buffers = new BufferPool();
+const buffers = new BufferPool(4); // a worker has a few images in flight at a time
 
 async function run(job: DecodeJob): Promise<DecodeReply> {
   try {

@@ -81,7 +81,7 @@ export class ImageLoader {
   readonly samples: readonly Sample[];
   readonly #o: Required<Omit<LoaderOptions, "warn" | "decode">>;
   #pool: DecodePool | null = null;
-  readonly #buffers = new BufferPool();
+  readonly #buffers: BufferPool;
   readonly #warn: (m: string) => void;
   readonly #decode: (path: string) => Promise<RgbImage>;
   /** Images left out with `onError: "skip"`. */
@@ -110,6 +110,7 @@ export class ImageLoader {
     if (this.#o.workers > 0 && opts.decode) {
       throw new RangeError("ImageLoader: a custom decode runs on the main thread: use workers: 0");
     }
+    this.#buffers = new BufferPool(this.#o.concurrency);
     this.#warn = opts.warn ?? ((m) => console.warn(m));
     this.#decode = opts.decode ?? ((p) => decodeImage(p));
   }
