@@ -18,7 +18,8 @@ import {
 } from "../src/experiments/attribute_sets.ts";
 import { ExperimentConfigError, parseExperimentConfig } from "../src/experiments/config.ts";
 import { planGrid } from "../src/experiments/grid.ts";
-import { meanStd } from "../src/experiments/aggregate.ts";
+import { ALL_SPLITS, meanStd, vocabularyCurves } from "../src/experiments/aggregate.ts";
+import type { CellResult } from "../src/experiments/runner.ts";
 import { alternativeUnseen } from "../src/experiments/synthetic_splits.ts";
 import { SCENE_CLASSES } from "../src/data/synthetic/vocabulary.ts";
 import { ROOT } from "./helpers.ts";
@@ -275,6 +276,65 @@ Deno.test("attribute subsets: the trainer's data is the selected columns with th
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("vocabulary curves: per split, and pooled over splits, draws and seeds", () => {
+  // ZSL = k / 100 + split offset + seed / 1000: every mean and spread is known in advance.
+  const cell = (split: string, k: number, draw: number | null, seed: number): CellResult => {
+    const zsl = k / 100 + (split === "a" ? 0 : 0.1) + seed / 1000;
+    const kind = draw === null ? "full" : "random";
+    return {
+      cell: {
+        id: `${split}.${k}.${draw}.${seed}`,
+        axes: {
+          dataset: "d",
+          split,
+          backbone: "vit",
+          recipe: "clean",
+          variant: "default",
+          attributes: draw === null ? "all" : `r${k}d${draw}`,
+          attributeKind: kind,
+          numAttributes: k,
+          fullAttributes: 20,
+          draw,
+          droppedGroup: null,
+          seed,
+        },
+      } as CellResult["cell"],
+      runDir: "",
+      eval: {
+        zsl,
+        chance: split === "a" ? 0.25 : 0.125,
+        gzsl: { S: 0.5, U: zsl / 2, H: 0, gamma: 0, gammaRule: "" },
+        ausuc: 0,
+        epoch: 1,
+        selection: "",
+      },
+      trainSeconds: null,
+      status: "ran",
+    };
+  };
+  const results: CellResult[] = [];
+  for (const split of ["a", "b"]) {
+    for (const seed of [0, 1, 2]) {
+      results.push(cell(split, 20, null, seed));
+      for (const draw of [0, 1]) results.push(cell(split, 8, draw, seed));
+    }
+  }
+  const curves = vocabularyCurves(results);
+  assert.deepEqual(curves.map((c) => c.split), ["a", "b", ALL_SPLITS]);
+  const [a, , all] = curves;
+  assert.deepEqual(a.points.map((p) => [p.k, p.n, p.draws]), [[8, 6, 2], [20, 3, 1]]);
+  assert.ok(Math.abs(a.points[0].metrics.zsl.mean - 0.081) < 1e-12);
+  assert.deepEqual(all.points.map((p) => [p.k, p.n]), [[8, 12], [20, 6]]);
+  // Pooled: the mean over both splits, the spread over every cell.
+  const pooled8 = results.filter((r) => r.cell.axes.numAttributes === 8).map((r) => r.eval.zsl);
+  assert.deepEqual(all.points[0].metrics.zsl, meanStd(pooled8));
+  assert.ok(Math.abs(all.points[0].metrics.zsl.mean - 0.131) < 1e-12);
+  assert.equal(all.chance, 0.1875);
+  // One split alone gives no pooled curve.
+  const one = vocabularyCurves(results.filter((r) => r.cell.axes.split === "a"));
+  assert.deepEqual(one.map((c) => c.split), ["a"]);
 });
 
 Deno.test("experiment config: validation errors name the field and the file", async () => {

@@ -235,59 +235,87 @@ export interface VocabularyCurve {
   chance: number;
 }
 
-/** The curves (configurations with at least two vocabulary sizes, or a group removed). */
-export function vocabularyCurves(results: readonly CellResult[]): VocabularyCurve[] {
-  const byConfig = new Map<string, CellResult[]>();
+/** The split name of a curve that pools every split of a dataset. */
+export const ALL_SPLITS = "all";
+
+function groupBy(results: readonly CellResult[], key: (r: CellResult) => string) {
+  const out = new Map<string, CellResult[]>();
   for (const r of results) {
-    const a = r.cell.axes;
-    const k = [a.dataset, a.split, a.backbone, a.recipe, a.variant].join("\u0000");
-    if (!byConfig.has(k)) byConfig.set(k, []);
-    byConfig.get(k)!.push(r);
+    const k = key(r);
+    if (!out.has(k)) out.set(k, []);
+    out.get(k)!.push(r);
   }
+  return [...out.values()];
+}
+
+/** The curves (configurations with at least two vocabulary sizes, or a group removed), and for
+ * a configuration whose curve was run on several splits of a dataset, one more pooling them all
+ * (split {@link ALL_SPLITS}; its points' spread is over splits, draws and seeds together). */
+export function vocabularyCurves(results: readonly CellResult[]): VocabularyCurve[] {
   const out: VocabularyCurve[] = [];
-  for (const rs of byConfig.values()) {
-    const a = rs[0].cell.axes;
-    const sized = rs.filter((r) =>
-      r.cell.axes.attributeKind === "full" || r.cell.axes.attributeKind === "random"
+  for (const rs of groupBy(results, curveKey)) {
+    const curves = groupBy(rs, (r) => r.cell.axes.split).map(curveOf)
+      .filter((c) => c !== null);
+    out.push(...curves);
+    const sized = curves.filter((c) => c.points.length >= 2);
+    if (sized.length < 2) continue;
+    const splits = new Set(sized.map((c) => c.split));
+    const pooled = curveOf(
+      rs.filter((r) => splits.has(r.cell.axes.split) && r.cell.axes.attributeKind !== "dropGroup"),
     );
-    const ks = [...new Set(sized.map((r) => r.cell.axes.numAttributes))].sort((x, y) => x - y);
-    const dropped = rs.filter((r) => r.cell.axes.attributeKind === "dropGroup");
-    if (ks.length < 2 && dropped.length === 0) continue;
-    const pool = (list: CellResult[]) =>
-      Object.fromEntries(
-        METRICS.map((m) => [m, meanStd(list.map((r) => metricsOf(r.eval)[m]))]),
-      ) as Record<Metric, MeanStd>;
-    const groups = [...new Set(dropped.map((r) => r.cell.axes.droppedGroup!))];
-    out.push({
-      dataset: a.dataset,
-      split: a.split,
-      backbone: a.backbone,
-      recipe: a.recipe,
-      variant: a.variant,
-      fullAttributes: a.fullAttributes,
-      points: ks.map((k) => {
-        const at = sized.filter((r) => r.cell.axes.numAttributes === k);
-        return {
-          k,
-          n: at.length,
-          draws: new Set(at.map((r) => `${r.cell.axes.attributes}`)).size,
-          metrics: pool(at),
-        };
-      }),
-      droppedGroups: groups.map((g) => {
-        const at = dropped.filter((r) => r.cell.axes.droppedGroup === g);
-        return { group: g, k: at[0].cell.axes.numAttributes, metrics: pool(at) };
-      }),
-      chance: rs[0].eval.chance,
-    });
+    const chance = meanStd(sized.map((c) => c.chance)).mean;
+    if (pooled) out.push({ ...pooled, split: ALL_SPLITS, chance });
   }
   return out;
+}
+
+/** What a vocabulary curve holds fixed: everything but the split, attributes and seed. */
+const curveKey = (r: CellResult) => {
+  const a = r.cell.axes;
+  return [a.dataset, a.backbone, a.recipe, a.variant].join("\u0000");
+};
+
+function curveOf(rs: CellResult[]): VocabularyCurve | null {
+  const a = rs[0].cell.axes;
+  const sized = rs.filter((r) =>
+    r.cell.axes.attributeKind === "full" || r.cell.axes.attributeKind === "random"
+  );
+  const ks = [...new Set(sized.map((r) => r.cell.axes.numAttributes))].sort((x, y) => x - y);
+  const dropped = rs.filter((r) => r.cell.axes.attributeKind === "dropGroup");
+  if (ks.length < 2 && dropped.length === 0) return null;
+  const pool = (list: CellResult[]) =>
+    Object.fromEntries(
+      METRICS.map((m) => [m, meanStd(list.map((r) => metricsOf(r.eval)[m]))]),
+    ) as Record<Metric, MeanStd>;
+  const groups = [...new Set(dropped.map((r) => r.cell.axes.droppedGroup!))];
+  return {
+    dataset: a.dataset,
+    split: a.split,
+    backbone: a.backbone,
+    recipe: a.recipe,
+    variant: a.variant,
+    fullAttributes: a.fullAttributes,
+    points: ks.map((k) => {
+      const at = sized.filter((r) => r.cell.axes.numAttributes === k);
+      return {
+        k,
+        n: at.length,
+        draws: new Set(at.map((r) => `${r.cell.axes.attributes}`)).size,
+        metrics: pool(at),
+      };
+    }),
+    droppedGroups: groups.map((g) => {
+      const at = dropped.filter((r) => r.cell.axes.droppedGroup === g);
+      return { group: g, k: at[0].cell.axes.numAttributes, metrics: pool(at) };
+    }),
+    chance: rs[0].eval.chance,
+  };
 }
 
 /** Markdown of a curve's points. */
 export function curveMarkdown(c: VocabularyCurve): string {
   const lines = [
-    `| attributes | cells (draws × seeds) | ${
+    `| attributes | cells (draws × ${c.split === ALL_SPLITS ? "splits·seeds" : "seeds"}) | ${
       METRICS.map((m) => `${METRIC_TITLES[m]} %`).join(" | ")
     } |`,
     `| ---: | ---: | ${METRICS.map(() => "---:").join(" | ")} |`,

@@ -9,6 +9,7 @@
 import { loadSharp } from "../data/npm.ts";
 import { lineChart, type Series } from "../train/svg_chart.ts";
 import {
+  ALL_SPLITS,
   compareAlong,
   type Comparison,
   comparisonMarkdown,
@@ -85,6 +86,8 @@ export function markdownToHtml(md: string): string {
   return out.join("\n");
 }
 
+const splitName = (s: string) => (s === ALL_SPLITS ? "all splits" : s);
+
 /** The vocabulary curve as an SVG chart. */
 export function curveSvg(c: VocabularyCurve): string {
   const xs = c.points.map((p) => p.k);
@@ -128,7 +131,9 @@ export function curveSvg(c: VocabularyCurve): string {
     dashed: true,
   });
   return lineChart(series, {
-    title: `${c.dataset} ${c.split}: accuracy vs vocabulary size (${c.backbone}, ${c.variant})`,
+    title: `${c.dataset} ${
+      splitName(c.split)
+    }: accuracy vs vocabulary size (${c.backbone}, ${c.variant})`,
     xLabel: "attributes kept",
     yLabel: "%",
     yMin: 0,
@@ -234,7 +239,10 @@ export async function writeGridReport(
   if (curves.length > 0) {
     md.push("## Accuracy vs vocabulary size", "");
     for (const c of curves) {
-      md.push(`### ${c.dataset} — split ${c.split} (${c.backbone}, ${c.recipe}, ${c.variant})`, "");
+      const title = `${c.dataset} — ${
+        c.split === ALL_SPLITS ? "all splits pooled" : `split ${c.split}`
+      }`;
+      md.push(`### ${title} (${c.backbone}, ${c.recipe}, ${c.variant})`, "");
       md.push(curveMarkdown(c));
     }
   }
@@ -315,25 +323,28 @@ figcaption{font-size:12px;color:#333}.warn{background:#fff3cd;padding:6px 10px;b
       }</p>`,
     );
   }
+  const curveHtml = (i: number): string[] => {
+    const c = curves[i], f = curveFiles[i];
+    const file = (path: string) => esc(path.split("/").pop()!);
+    return [
+      `<h3>Accuracy vs vocabulary size (${esc(c.backbone)}, ${esc(c.recipe)}, ${
+        esc(c.variant)
+      })</h3>`,
+      curveSvgs[i],
+      `<p>${f.png ? `<a href="report/${file(f.png)}">PNG</a> · ` : ""}<a href="report/${
+        file(f.svg)
+      }">SVG</a>. Random subsets pooled over draws and ${
+        c.split === ALL_SPLITS ? "splits and seeds" : "seeds"
+      }; dashed: ± one standard deviation.</p>`,
+      markdownToHtml(curveMarkdown(c)),
+    ];
+  };
   for (const key of splitsOf(rows)) {
     const rs = rows.filter((r) => `${r.dataset}/${r.split}` === key);
     h.push(`<h2>${esc(rs[0].dataset)} — split ${esc(rs[0].split)}</h2>`);
     h.push(markdownToHtml(summaryMarkdown(rs).split("\n").slice(2).join("\n")));
     for (const [i, c] of curves.entries()) {
-      if (`${c.dataset}/${c.split}` !== key) continue;
-      const f = curveFiles[i];
-      h.push(
-        `<h3>Accuracy vs vocabulary size (${esc(c.backbone)}, ${esc(c.recipe)}, ${
-          esc(c.variant)
-        })</h3>`,
-        curveSvgs[i],
-        `<p>${
-          f.png ? `<a href="report/${esc(f.png.split("/").pop()!)}">PNG</a> · ` : ""
-        }<a href="report/${
-          esc(f.svg.split("/").pop()!)
-        }">SVG</a>. Random subsets pooled over draws and seeds; dashed: ± one standard deviation.</p>`,
-        markdownToHtml(curveMarkdown(c)),
-      );
+      if (`${c.dataset}/${c.split}` === key) h.push(...curveHtml(i));
     }
     const cs = comparisons.filter((c) => `${c.dataset}/${c.split}` === key);
     for (const axis of ["backbone", "variant", "recipe"] as const) {
@@ -366,6 +377,10 @@ figcaption{font-size:12px;color:#333}.warn{background:#fff3cd;padding:6px 10px;b
         );
       }
     }
+  }
+  for (const [i, c] of curves.entries()) {
+    if (c.split !== ALL_SPLITS) continue;
+    h.push(`<h2>${esc(c.dataset)} — all splits pooled</h2>`, ...curveHtml(i));
   }
   h.push(
     `<h2>Cells</h2><table><tr><th>cell</th><th>ZSL %</th><th>S %</th><th>U %</th><th>H %</th>` +
