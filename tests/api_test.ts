@@ -322,6 +322,10 @@ Deno.test("api: toString matches PyTorch's repr", async () => {
     ],
     [() => torch.arange(2000, undefined, 1, { dtype: "int64" }), "torch.arange(2000)"],
     [
+      () => torch.tensor([2 ** 53, -3], { dtype: "int64" }).add(1),
+      "torch.tensor([2**53, -3]).add(1)",
+    ],
+    [
       () => torch.arange(3000).reshape(3, 1000).remainder(3).eq(0),
       "torch.arange(3000.).reshape(3, 1000).remainder(3).eq(0)",
     ],

@@ -11,7 +11,7 @@ const SUMMARIZE_OVER = 1000;
 const LINE_WIDTH = 80;
 const PREFIX = "tensor(";
 
-type Value = number | boolean;
+type Value = number | boolean | bigint;
 
 /** Python's `"{:.{p}f}"`: correctly rounded with ties to even (JS's `toFixed` rounds ties
  * away from zero), and a sign on negative zero. */
@@ -78,19 +78,24 @@ function formatter(values: Value[], floating: boolean): Formatter {
  * of the tensor to JS. */
 function shownValues(t: Tensor, summarize: boolean): Value[] {
   if (t.numel === 0) return [];
-  if (!summarize) return t.toFlat();
+  if (!summarize) return valuesOf(t);
   const out: Value[] = [];
   const collect = (s: Tensor) => {
     const shape = s.shape, n = shape[0];
-    if (!shape.some((m) => m > 2 * EDGE)) out.push(...s.toFlat()); // at most (2·EDGE)^dims
+    if (!shape.some((m) => m > 2 * EDGE)) out.push(...valuesOf(s)); // at most (2·EDGE)^dims
     else if (shape.length === 1) {
-      out.push(...s.narrow(0, 0, EDGE).toFlat(), ...s.narrow(0, n - EDGE, EDGE).toFlat());
+      out.push(...valuesOf(s.narrow(0, 0, EDGE)), ...valuesOf(s.narrow(0, n - EDGE, EDGE)));
     } else {
       for (const i of shownIndices(n, true)) if (i >= 0) collect(s.select(0, i));
     }
   };
   scope(() => noGrad(() => collect(t)));
   return out;
+}
+
+/** The elements in row-major order; int64 as bigint, so that every digit prints. */
+function valuesOf(t: Tensor): Value[] {
+  return t.dtype === "int64" ? Array.from(t.toTypedArray() as BigInt64Array) : t.toFlat();
 }
 
 /** Indices of a dimension of size `n` that are printed; -1 stands for the `...`. */
