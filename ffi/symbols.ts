@@ -18,6 +18,7 @@ export const symbols = {
   dt_tensor_free: { parameters: [h], result: "void" },
   dt_tensor_free_many: { parameters: [p, i32], result: "void" },
   dt_tensor_share: { parameters: [h], result: h },
+  dt_tensor_grad_fn: { parameters: [h], result: p },
   dt_tensor_set_requires_grad: { parameters: [h, i32], result: i32 },
 
   dt_op_find: { parameters: ["buffer", "buffer"], result: h },

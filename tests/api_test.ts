@@ -298,6 +298,15 @@ Deno.test("api: toString matches PyTorch's repr", async () => {
     [() => torch.zeros([2, 0]), "torch.zeros(2, 0)"],
     [() => torch.zeros([0]), "torch.zeros(0)"],
     [() => torch.zeros([0], { dtype: "int64" }), "torch.zeros(0, dtype=torch.int64)"],
+    // a tensor made by recorded ops names its autograd node instead of requires_grad
+    [
+      () => torch.tensor([1, 2], { requiresGrad: true }).exp().sum(),
+      "torch.tensor([1., 2.], requires_grad=True).exp().sum()",
+    ],
+    [
+      () => torch.tensor([[1, -2]], { requiresGrad: true }).relu(),
+      "torch.tensor([[1., -2.]], requires_grad=True).relu()",
+    ],
     // number formats: integer-valued floats switch to sci past a 1000× range, ties round to even
     [() => torch.tensor([1, 2000]), "torch.tensor([1.0, 2000.0])"],
     [() => torch.tensor([0.001, 2]), "torch.tensor([0.001, 2.0])"],
@@ -338,6 +347,17 @@ Deno.test("api: toString matches PyTorch's repr", async () => {
   const expected = await py<string>(cases.map(([, p]) => `str(${p})`));
   torch.scope(() => {
     cases.forEach(([js, p], i) => assert.equal(js().toString(), expected[i], p));
+  });
+});
+
+Deno.test("api: gradFn names the autograd node, null for leaves and unrecorded results", () => {
+  torch.scope(() => {
+    const a = torch.tensor([1, 2], { requiresGrad: true });
+    assert.equal(a.gradFn, null);
+    assert.equal(a.mul(a).gradFn, "MulBackward0");
+    assert.equal(a.sum().gradFn, "SumBackward0");
+    assert.equal(torch.noGrad(() => a.exp()).gradFn, null);
+    assert.equal(torch.tensor([1]).exp().gradFn, null);
   });
 });
 

@@ -38,6 +38,9 @@ int32_t dt_tensor_meta(dt_handle t, int64_t* out, int32_t cap);
 void dt_tensor_free(dt_handle t);
 void dt_tensor_free_many(const dt_handle* ts, int32_t n);
 dt_handle dt_tensor_share(dt_handle t); /* second handle to the same tensor */
+/* The name of the autograd node that made t ("MulBackward0"), "" for none, NULL on error;
+ * valid until the next call on this thread. */
+const char* dt_tensor_grad_fn(dt_handle t);
 int32_t dt_tensor_set_requires_grad(dt_handle t, int32_t flag);
 
 /* ---- generic operator calls through the dispatcher ---- */

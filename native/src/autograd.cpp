@@ -1,10 +1,21 @@
 // Autograd entries: backward, grad access, grad mode, torch::autograd::grad.
 #include <torch/csrc/autograd/autograd.h>
+#include <torch/csrc/autograd/function.h>
 #include <torch/csrc/autograd/grad_mode.h>
 
 #include "internal.h"
 
 extern "C" {
+
+const char* dt_tensor_grad_fn(dt_handle h) {
+  static thread_local std::string name;
+  return dt::guard<const char*>(nullptr, [&]() -> const char* {
+    const auto& fn = dt::unwrap(h).grad_fn();
+    name = fn ? fn->name() : "";
+    return name.c_str();
+  });
+}
+
 
 int32_t dt_backward(dt_handle h, dt_handle grad, int32_t retain_graph, int32_t create_graph) {
   return dt::guard<int32_t>(-1, [&]() {

@@ -144,6 +144,8 @@ export function formatTensor(t: Tensor): string {
   if (empty ? dtype !== "float32" : dtype !== "float32" && dtype !== "int64" && dtype !== "bool") {
     extras.push(`dtype=torch.${dtype}`);
   }
-  if (t.requiresGrad) extras.push("requires_grad=True");
+  const gradFn = t.gradFn;
+  if (gradFn) extras.push(`grad_fn=<${gradFn}>`);
+  else if (t.requiresGrad) extras.push("requires_grad=True");
   return `${PREFIX}${body}${extras.map((e) => ", " + e).join("")})`;
 }

@@ -11,7 +11,7 @@ import {
   type HostArray,
 } from "./dtype.ts";
 import { formatTensor } from "./format.ts";
-import { checkWarnings, lastError, lib, TorchError } from "./runtime.ts";
+import { checkWarnings, lastError, lib, readCString, TorchError } from "./runtime.ts";
 import { type Owned, setTensorPredicate, track, untrackBackstop } from "./scope.ts";
 
 /** A number, a boolean, or a 0-d value usable where PyTorch takes a Scalar. */
@@ -327,6 +327,13 @@ export class Tensor implements Owned, Disposable {
   requiresGrad_(flag = true): this {
     this.requiresGrad = flag;
     return this;
+  }
+  /** The autograd node that made this tensor, e.g. `"MulBackward0"` (PyTorch's `grad_fn`),
+   * or null for a leaf or a tensor made without gradient recording. */
+  get gradFn(): string | null {
+    const name = readCString(lib.dt_tensor_grad_fn(this.handle));
+    if (name === null) throw lastError("gradFn");
+    return name === "" ? null : name;
   }
   get isLeaf(): boolean {
     if (lib.dt_tensor_meta(this.handle, metaPtr, META_CAP) < 0) throw lastError("meta");
