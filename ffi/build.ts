@@ -90,6 +90,18 @@ function has(tool: string): boolean {
   }
 }
 
+/** The C++ standard Torch's CMake config sets on its target (20 from torch 2.14 on), else 17:
+ * what CMakeLists.txt follows too. */
+function cxxStandard(torch: Libtorch): number {
+  try {
+    const config = Deno.readTextFileSync(`${torch.cmakePrefix}/Torch/TorchConfig.cmake`);
+    const std = Number(/CXX_STANDARD\s+(\d+)/.exec(config)?.[1] ?? 17);
+    return Math.max(17, std);
+  } catch {
+    return 17;
+  }
+}
+
 /** The same build as CMakeLists.txt, with c++ alone. The C++ ABI follows
  * `DSVA_TORCH_CXX11_ABI` (default 1, which every torch 2.x wheel since 2.7 uses). */
 async function buildDirect(
@@ -109,7 +121,7 @@ async function buildDirect(
     .map((e) => e.name)
     .sort();
   const flags = [
-    "-std=c++17",
+    `-std=c++${cxxStandard(torch)}`,
     "-O2",
     "-fPIC",
     `-D_GLIBCXX_USE_CXX11_ABI=${abi}`,
