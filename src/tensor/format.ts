@@ -59,8 +59,9 @@ function formatter(values: Value[], floating: boolean): Formatter {
   const finite = (f: (v: number) => string) => (v: Value) =>
     Number.isFinite(v as number) ? f(v as number) : special(v as number);
   const shown = (values as number[]).filter((v) => Number.isFinite(v) && v !== 0);
-  const abs = shown.map(Math.abs);
-  const min = Math.min(...abs), max = Math.max(...abs);
+  // Loops, not Math.min(...xs): a summarized many-dimensional tensor can show millions.
+  const min = shown.reduce((m, v) => Math.min(m, Math.abs(v)), Infinity);
+  const max = shown.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
   const intMode = shown.every(Number.isInteger);
   const sci = shown.length > 0 && (max / min > 1000 || max > 1e8 || (!intMode && min < 1e-4));
   const str = finite(
@@ -80,11 +81,15 @@ function shownValues(t: Tensor, summarize: boolean): Value[] {
   if (t.numel === 0) return [];
   if (!summarize) return valuesOf(t);
   const out: Value[] = [];
+  const add = (vs: Value[]) => {
+    for (const v of vs) out.push(v);
+  };
   const collect = (s: Tensor) => {
     const shape = s.shape, n = shape[0];
-    if (!shape.some((m) => m > 2 * EDGE)) out.push(...valuesOf(s)); // at most (2·EDGE)^dims
+    if (!shape.some((m) => m > 2 * EDGE)) add(valuesOf(s)); // at most (2·EDGE)^dims
     else if (shape.length === 1) {
-      out.push(...valuesOf(s.narrow(0, 0, EDGE)), ...valuesOf(s.narrow(0, n - EDGE, EDGE)));
+      add(valuesOf(s.narrow(0, 0, EDGE)));
+      add(valuesOf(s.narrow(0, n - EDGE, EDGE)));
     } else {
       for (const i of shownIndices(n, true)) if (i >= 0) collect(s.select(0, i));
     }
