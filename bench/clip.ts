@@ -31,7 +31,14 @@ import {
 } from "../src/attributes/clip_train.ts";
 import { FINETUNE_DEFAULTS } from "../src/attributes/finetune.ts";
 import type { AdamW } from "../src/optim/index.ts";
-import { median, medianOf, PythonBaseline, runQueueNs } from "./harness.ts";
+import {
+  alternateRounds,
+  compareRounds,
+  median,
+  PythonBaseline,
+  type Side,
+  timedRound,
+} from "./harness.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const VOCAB = 1000, SEQ = 24;
@@ -41,12 +48,6 @@ interface Config {
   iters: number;
   warmup: number;
   batch: number;
-  threads: number;
-}
-interface Side {
-  ms: number[];
-  cpuMs: number[];
-  waitMs: (number | null)[];
   threads: number;
 }
 
@@ -74,15 +75,6 @@ function parseArgs(args: string[]): Config {
     c[key] = v;
   }
   return c;
-}
-
-function cpuMs(): number {
-  try {
-    const f = Deno.readTextFileSync("/proc/self/stat").split(") ")[1].split(" ");
-    return (Number(f[11]) + Number(f[12])) * 10; // utime + stime in 10 ms ticks
-  } catch {
-    return NaN;
-  }
 }
 
 class DenoBench {
@@ -117,25 +109,14 @@ class DenoBench {
     this.params = this.model.numParameters();
   }
 
-  step(): [number, number, number | null] {
-    const w0 = runQueueNs(), c0 = cpuMs(), t0 = performance.now();
-    this.opt.zeroGrad();
-    torch.scope(() => contrastiveLoss(this.model, this.pixels, this.ids, null).loss.backward());
-    this.opt.step();
-    clampLogitScale(this.model);
-    const t1 = performance.now(), c1 = cpuMs(), w1 = runQueueNs();
-    return [t1 - t0, c1 - c0, w0 === null || w1 === null ? null : (w1 - w0) / 1e6];
-  }
-
   round(iters: number): Side {
     torch.setNumThreads(this.c.threads);
-    const s = Array.from({ length: iters }, () => this.step());
-    return {
-      ms: s.map((x) => x[0]),
-      cpuMs: s.map((x) => x[1]),
-      waitMs: s.map((x) => x[2]),
-      threads: torch.getNumThreads(),
-    };
+    return timedRound(iters, torch.getNumThreads(), () => {
+      this.opt.zeroGrad();
+      torch.scope(() => contrastiveLoss(this.model, this.pixels, this.ids, null).loss.backward());
+      this.opt.step();
+      clampLogitScale(this.model);
+    });
   }
 
   dispose() {
@@ -178,7 +159,7 @@ export async function run(args: string[]): Promise<void> {
         `  ${c.rounds} rounds × ${c.iters} timed iterations per side, after ${c.warmup} warm-up`,
     );
     deno = new DenoBench(c, config);
-    const denoWarm = Array.from({ length: c.warmup }, () => deno!.step()[0]);
+    const denoWarm = deno.round(c.warmup).ms;
     const setup = await py.request<{ threads: number; params: number; warmupMs: number[] }>({
       setup: true,
       config: clipConfigToHf(config),
@@ -196,36 +177,24 @@ export async function run(args: string[]): Promise<void> {
       `  parameters: ${deno.params} (both); warm-up ms: Deno ${denoWarm.map((x) => fmt(x, 0))},` +
         ` Python ${setup.warmupMs.map((x) => fmt(x, 0))}`,
     );
-    const rows: { deno: Side; py: Side }[] = [];
     console.log("\nround  first   ms/iter: Deno  Python   images/s: Deno  Python   ratio");
-    for (let r = 0; r < c.rounds; r++) {
-      let d: Side, p: Side;
-      if (r % 2 === 0) {
-        d = deno.round(c.iters);
-        p = await py.request<Side>({ iters: c.iters });
-      } else {
-        p = await py.request<Side>({ iters: c.iters });
-        d = deno.round(c.iters);
-      }
-      for (const [who, s] of [["Deno", d], ["Python", p]] as const) {
-        if (s.threads !== c.threads) {
-          throw new Error(`bench clip: ${who} ran with ${s.threads} threads`);
-        }
-      }
-      rows.push({ deno: d, py: p });
-      const [dm, pm] = [median(d.ms), median(p.ms)];
-      const [di, pi] = [c.batch * 1000 / dm, c.batch * 1000 / pm];
-      console.log(
-        `${String(r + 1).padStart(5)}  ${r % 2 === 0 ? "Deno  " : "Python"}` +
-          `${fmt(dm, 0).padStart(14)} ${fmt(pm, 0).padStart(7)}` +
-          `${fmt(di, 1).padStart(16)} ${fmt(pi, 1).padStart(7)} ${fmt(di / pi, 3).padStart(7)}`,
-      );
-    }
-    const denoMs = median(rows.flatMap((x) => x.deno.ms));
-    const pyMs = median(rows.flatMap((x) => x.py.ms));
-    const ratio = median(rows.map((x) => median(x.py.ms) / median(x.deno.ms)));
-    const denoWait = medianOf(rows.flatMap((x) => x.deno.waitMs));
-    const pyWait = medianOf(rows.flatMap((x) => x.py.waitMs));
+    const rows = await alternateRounds({
+      bench: "clip",
+      rounds: c.rounds,
+      threads: c.threads,
+      deno: () => deno!.round(c.iters),
+      python: () => py.request<Side>({ iters: c.iters }),
+      onRound: (r, { deno: d, py: p }) => {
+        const [dm, pm] = [median(d.ms), median(p.ms)];
+        const [di, pi] = [c.batch * 1000 / dm, c.batch * 1000 / pm];
+        console.log(
+          `${String(r + 1).padStart(5)}  ${r % 2 === 0 ? "Deno  " : "Python"}` +
+            `${fmt(dm, 0).padStart(14)} ${fmt(pm, 0).padStart(7)}` +
+            `${fmt(di, 1).padStart(16)} ${fmt(pi, 1).padStart(7)} ${fmt(di / pi, 3).padStart(7)}`,
+        );
+      },
+    });
+    const { denoMs, pyMs, ratio, denoCpu, pyCpu, denoWait, pyWait, busy } = compareRounds(rows);
     const result = {
       bench: "clip",
       model:
@@ -242,17 +211,17 @@ export async function run(args: string[]): Promise<void> {
       imagesPerSecDeno: +fmt(c.batch * 1000 / denoMs, 2),
       imagesPerSecPython: +fmt(c.batch * 1000 / pyMs, 2),
       ratio: +fmt(ratio, 3),
-      cpuMsPerIterDeno: +fmt(median(rows.flatMap((x) => x.deno.cpuMs))),
-      cpuMsPerIterPython: +fmt(median(rows.flatMap((x) => x.py.cpuMs))),
-      runQueueWaitMsDeno: Number.isNaN(denoWait) ? null : +fmt(denoWait),
-      runQueueWaitMsPython: Number.isNaN(pyWait) ? null : +fmt(pyWait),
+      cpuMsPerIterDeno: +fmt(denoCpu),
+      cpuMsPerIterPython: +fmt(pyCpu),
+      runQueueWaitMsDeno: denoWait === null ? null : +fmt(denoWait),
+      runQueueWaitMsPython: pyWait === null ? null : +fmt(pyWait),
       seconds: +fmt((performance.now() - started) / 1000),
     };
     console.log(
       `\nmedians over all timed iterations; ratio = median of per-round Deno/Python images/s\n` +
         `  Deno ${result.imagesPerSecDeno} images/s, Python ${result.imagesPerSecPython} images/s,` +
         ` ratio ${result.ratio}  [target >= 1.0: ${result.ratio >= 1 ? "ok" : "MISSED"}]` +
-        (denoWait + pyWait > 0.1 * (denoMs + pyMs)
+        (busy
           ? "\n  NOTE: the machine was busy (run-queue waits); the ratio moves with that load"
           : "") +
         `\n  took ${result.seconds} s`,

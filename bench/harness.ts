@@ -1,6 +1,8 @@
 /** Shared pieces of the Deno-vs-Python benches: the long-lived Python baseline
  * process (one JSON request per line in, one JSON result per line out), medians,
- * and this thread's run-queue wait (how long it waited for a core). */
+ * this thread's run-queue wait (how long it waited for a core), timed rounds that
+ * alternate which side goes first, and their comparison. */
+import process from "node:process";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 
@@ -81,4 +83,86 @@ export class PythonBaseline {
     }
     await this.#child.status;
   }
+}
+
+/** One side's timed iterations of a round (the Python baselines answer the same shape). */
+export interface Side {
+  ms: number[];
+  cpuMs: number[];
+  waitMs: (number | null)[];
+  threads: number;
+}
+
+/** `iters` calls of `step`, each timed: wall ms, this process's CPU ms, and how long this thread
+ * waited for a core. `threads`: the intra-op threads it ran with. */
+export function timedRound(iters: number, threads: number, step: () => void): Side {
+  const side: Side = { ms: [], cpuMs: [], waitMs: [], threads };
+  for (let i = 0; i < iters; i++) {
+    const w0 = runQueueNs(), c0 = process.cpuUsage(), t0 = performance.now();
+    step();
+    const t1 = performance.now(), c1 = process.cpuUsage(c0), w1 = runQueueNs();
+    side.ms.push(t1 - t0);
+    side.cpuMs.push((c1.user + c1.system) / 1000);
+    side.waitMs.push(w0 === null || w1 === null ? null : (w1 - w0) / 1e6);
+  }
+  return side;
+}
+
+/** One round of both sides. */
+export interface Round {
+  deno: Side;
+  py: Side;
+}
+
+/** `rounds` rounds, Deno first in the even ones, each side checked to have run with `threads`;
+ * `onRound` sees each as it ends (for the per-round table). */
+export async function alternateRounds(o: {
+  bench: string;
+  rounds: number;
+  threads: number;
+  deno: () => Side;
+  python: () => Promise<Side>;
+  onRound: (r: number, round: Round) => void;
+}): Promise<Round[]> {
+  const rows: Round[] = [];
+  for (let r = 0; r < o.rounds; r++) {
+    let deno: Side, py: Side;
+    if (r % 2 === 0) {
+      deno = o.deno();
+      py = await o.python();
+    } else {
+      py = await o.python();
+      deno = o.deno();
+    }
+    for (const [who, s] of [["Deno", deno], ["Python", py]] as const) {
+      if (s.threads !== o.threads) {
+        throw new Error(`bench ${o.bench}: ${who} ran with ${s.threads} threads`);
+      }
+    }
+    rows.push({ deno, py });
+    o.onRound(r, { deno, py });
+  }
+  return rows;
+}
+
+/** Medians over every timed iteration, the median of the per-round Python/Deno time ratios
+ * (wall and CPU), and whether waiting for a core was a tenth of the time (a busy machine). */
+export function compareRounds(rows: readonly Round[]) {
+  const all = (f: (r: Round) => number[]) => median(rows.flatMap(f));
+  const perRound = (f: (s: Side) => number[]) =>
+    median(rows.map((r) => median(f(r.py)) / median(f(r.deno))));
+  const denoMs = all((r) => r.deno.ms), pyMs = all((r) => r.py.ms);
+  const denoWait = medianOf(rows.flatMap((r) => r.deno.waitMs));
+  const pyWait = medianOf(rows.flatMap((r) => r.py.waitMs));
+  return {
+    denoMs,
+    pyMs,
+    ratio: perRound((s) => s.ms),
+    denoCpu: all((r) => r.deno.cpuMs),
+    pyCpu: all((r) => r.py.cpuMs),
+    cpuRatio: perRound((s) => s.cpuMs),
+    denoWait: Number.isNaN(denoWait) ? null : denoWait,
+    pyWait: Number.isNaN(pyWait) ? null : pyWait,
+    busy: denoWait + pyWait > 0.1 * (denoMs + pyMs),
+  };
 }

@@ -32,7 +32,6 @@
  * first 1% of the steps (at least 10: allocator caches and lazily built kernels settle), end =
  * after the last. Growth = (end − start) / start.
  * Env: DSVA_TORCH_PYTHON, the Python with torch (default .venv/bin/python). */
-import process from "node:process";
 import { torch } from "../mod.ts";
 import { resolveConfig } from "../src/cli/config.ts";
 import { SCENE_CLASSES, sceneAttributeMatrix, sceneGroups } from "../src/data/synthetic/index.ts";
@@ -44,7 +43,15 @@ import { Adam } from "../src/optim/adam.ts";
 import { buildModel } from "../src/train/model.ts";
 import { acInTraining, runRecipe } from "../src/train/recipe.ts";
 import type { TrainConfig } from "../src/train/types.ts";
-import { median, medianOf, PythonBaseline, runQueueNs } from "./harness.ts";
+import {
+  alternateRounds,
+  compareRounds,
+  median,
+  medianOf,
+  PythonBaseline,
+  type Side,
+  timedRound,
+} from "./harness.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 
@@ -55,13 +62,6 @@ interface Options {
   threads: number;
   steps: number;
   memory: boolean;
-}
-
-interface Side {
-  ms: number[];
-  cpuMs: number[];
-  waitMs: (number | null)[];
-  threads: number;
 }
 
 function parseArgs(args: string[]): Options {
@@ -229,31 +229,9 @@ class DenoBench {
     });
   }
 
-  /** One timed step: [wall ms, CPU ms, run-queue wait ms]. */
-  step(): [number, number, number | null] {
-    const w0 = runQueueNs();
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
-    this.trainStep();
-    const t1 = performance.now();
-    const c1 = process.cpuUsage(c0);
-    const w1 = runQueueNs();
-    return [
-      t1 - t0,
-      (c1.user + c1.system) / 1000,
-      w0 === null || w1 === null ? null : (w1 - w0) / 1e6,
-    ];
-  }
-
   round(iters: number): Side {
     torch.setNumThreads(this.o.threads);
-    const steps = Array.from({ length: iters }, () => this.step());
-    return {
-      ms: steps.map((s) => s[0]),
-      cpuMs: steps.map((s) => s[1]),
-      waitMs: steps.map((s) => s[2]),
-      threads: torch.getNumThreads(),
-    };
+    return timedRound(iters, torch.getNumThreads(), () => this.trainStep());
   }
 
   describe(): string {
@@ -375,7 +353,7 @@ export async function run(args: string[]): Promise<void> {
         ` after ${o.warmup} warm-up`,
     );
 
-    const denoWarm = Array.from({ length: o.warmup }, () => deno!.step()[0]);
+    const denoWarm = deno.round(o.warmup).ms;
     const denoLoss0 = deno.loss;
     const setup = await py.request<
       { threads: number; params: number; warmupMs: number[]; loss: number }
@@ -400,47 +378,32 @@ export async function run(args: string[]): Promise<void> {
         ` ${denoWarm.map((x) => fmt(x, 0))}, Python ${setup.warmupMs.map((x) => fmt(x, 0))}`,
     );
 
-    const rows: { deno: Side; py: Side }[] = [];
     console.log(
       "\nround  first   wall ms/step: Deno  Python   images/s: Deno  Python   ratio" +
         "   CPU ms/step: Deno  Python   run-queue wait ms: Deno  Python",
     );
-    for (let r = 0; r < o.rounds; r++) {
-      let d: Side, p: Side;
-      if (r % 2 === 0) {
-        d = deno.round(o.iters);
-        p = await py.request<Side>({ iters: o.iters });
-      } else {
-        p = await py.request<Side>({ iters: o.iters });
-        d = deno.round(o.iters);
-      }
-      for (const [who, s] of [["Deno", d], ["Python", p]] as const) {
-        if (s.threads !== o.threads) {
-          throw new Error(`bench train: ${who} ran with ${s.threads} threads`);
-        }
-      }
-      rows.push({ deno: d, py: p });
-      const [dm, pm] = [median(d.ms), median(p.ms)];
-      const b = deno.batch;
-      console.log(
-        `${String(r + 1).padStart(5)}  ${r % 2 === 0 ? "Deno  " : "Python"}` +
-          `${fmt(dm, 1).padStart(19)} ${fmt(pm, 1).padStart(7)}` +
-          `${fmt(b * 1000 / dm, 1).padStart(16)} ${fmt(b * 1000 / pm, 1).padStart(7)}` +
-          ` ${fmt(pm / dm, 3).padStart(7)}` +
-          `${fmt(median(d.cpuMs), 1).padStart(18)} ${fmt(median(p.cpuMs), 1).padStart(7)}` +
-          `${fmt(medianOf(d.waitMs), 1).padStart(25)} ${fmt(medianOf(p.waitMs), 1).padStart(7)}`,
-      );
-    }
-
     const b = deno.batch;
-    const denoMs = median(rows.flatMap((x) => x.deno.ms));
-    const pyMs = median(rows.flatMap((x) => x.py.ms));
-    const ratio = median(rows.map((x) => median(x.py.ms) / median(x.deno.ms)));
-    const denoCpu = median(rows.flatMap((x) => x.deno.cpuMs));
-    const pyCpu = median(rows.flatMap((x) => x.py.cpuMs));
-    const cpuRatio = median(rows.map((x) => median(x.py.cpuMs) / median(x.deno.cpuMs)));
-    const denoWait = medianOf(rows.flatMap((x) => x.deno.waitMs));
-    const pyWait = medianOf(rows.flatMap((x) => x.py.waitMs));
+    const rows = await alternateRounds({
+      bench: "train",
+      rounds: o.rounds,
+      threads: o.threads,
+      deno: () => deno!.round(o.iters),
+      python: () => py.request<Side>({ iters: o.iters }),
+      onRound: (r, { deno: d, py: p }) => {
+        const [dm, pm] = [median(d.ms), median(p.ms)];
+        console.log(
+          `${String(r + 1).padStart(5)}  ${r % 2 === 0 ? "Deno  " : "Python"}` +
+            `${fmt(dm, 1).padStart(19)} ${fmt(pm, 1).padStart(7)}` +
+            `${fmt(b * 1000 / dm, 1).padStart(16)} ${fmt(b * 1000 / pm, 1).padStart(7)}` +
+            ` ${fmt(pm / dm, 3).padStart(7)}` +
+            `${fmt(median(d.cpuMs), 1).padStart(18)} ${fmt(median(p.cpuMs), 1).padStart(7)}` +
+            `${fmt(medianOf(d.waitMs), 1).padStart(25)} ${fmt(medianOf(p.waitMs), 1).padStart(7)}`,
+        );
+      },
+    });
+    const { denoMs, pyMs, ratio, denoCpu, pyCpu, cpuRatio, denoWait, pyWait, busy } = compareRounds(
+      rows,
+    );
     const result = {
       bench: "train",
       model: "DSVA cpu-tiny ViT, AC on, clean loss, Adam",
@@ -463,8 +426,8 @@ export async function run(args: string[]): Promise<void> {
       cpuMsPerStepDeno: +fmt(denoCpu, 2),
       cpuMsPerStepPython: +fmt(pyCpu, 2),
       cpuRatio: +fmt(cpuRatio, 3),
-      runQueueWaitMsDeno: Number.isNaN(denoWait) ? null : +fmt(denoWait, 2),
-      runQueueWaitMsPython: Number.isNaN(pyWait) ? null : +fmt(pyWait, 2),
+      runQueueWaitMsDeno: denoWait === null ? null : +fmt(denoWait, 2),
+      runQueueWaitMsPython: pyWait === null ? null : +fmt(pyWait, 2),
       seconds: +fmt((performance.now() - started) / 1000),
     };
     console.log(
@@ -478,7 +441,7 @@ export async function run(args: string[]): Promise<void> {
           result.runQueueWaitMsDeno ?? "n/a"
         } ms,` +
         ` Python ${result.runQueueWaitMsPython ?? "n/a"} ms` +
-        (denoWait + pyWait > 0.1 * (denoMs + pyMs)
+        (busy
           ? "\n  NOTE: the machine was busy; the wall-time ratio moves with that load, the CPU" +
             " ratio does not"
           : "") +

@@ -24,9 +24,16 @@
  * shared machine more threads than idle cores measure the scheduler, not the code),
  * --quick (4 rounds).
  * Env: DSVA_TORCH_PYTHON, the Python with torch + transformers (default .venv/bin/python). */
-import process from "node:process";
 import { models, torch } from "../mod.ts";
-import { median, medianOf, PythonBaseline, runQueueNs } from "./harness.ts";
+import {
+  alternateRounds,
+  compareRounds,
+  median,
+  medianOf,
+  PythonBaseline,
+  type Side,
+  timedRound,
+} from "./harness.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const IMAGE = 224;
@@ -37,17 +44,6 @@ interface Config {
   iters: number;
   warmup: number;
   batch: number;
-  threads: number;
-}
-
-interface Side {
-  /** Wall time per iteration. */
-  ms: number[];
-  /** Process CPU time (user + system, all threads) per iteration. */
-  cpuMs: number[];
-  /** Time the main thread was runnable but not running (waiting for a core) per
-   * iteration, from /proc/thread-self/schedstat; null where that is not available. */
-  waitMs: (number | null)[];
   threads: number;
 }
 
@@ -95,32 +91,15 @@ class DenoBench {
     this.params = this.model.parameters().reduce((n, p) => n + p.numel, 0);
   }
 
-  /** One iteration: [wall ms, CPU ms, run-queue wait ms]. */
-  step(): [number, number, number | null] {
-    const w0 = runQueueNs();
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
-    this.model.zeroGrad();
-    torch.scope(() => {
-      const out = this.model.forward(this.pixels);
-      out.lastHiddenState.mean().add(out.pooledOutput.mean()).backward();
-    });
-    const t1 = performance.now();
-    const c1 = process.cpuUsage(c0);
-    const w1 = runQueueNs();
-    const wait = w0 === null || w1 === null ? null : (w1 - w0) / 1e6;
-    return [t1 - t0, (c1.user + c1.system) / 1000, wait];
-  }
-
   round(iters: number): Side {
     torch.setNumThreads(this.c.threads);
-    const steps = Array.from({ length: iters }, () => this.step());
-    return {
-      ms: steps.map((s) => s[0]),
-      cpuMs: steps.map((s) => s[1]),
-      waitMs: steps.map((s) => s[2]),
-      threads: torch.getNumThreads(),
-    };
+    return timedRound(iters, torch.getNumThreads(), () => {
+      this.model.zeroGrad();
+      torch.scope(() => {
+        const out = this.model.forward(this.pixels);
+        out.lastHiddenState.mean().add(out.pooledOutput.mean()).backward();
+      });
+    });
   }
 
   dispose() {
@@ -163,7 +142,7 @@ export async function run(args: string[]): Promise<void> {
 
     // Build both models and warm up (Deno first, then Python; each idle while the other runs).
     deno = new DenoBench(c);
-    const denoWarm = Array.from({ length: c.warmup }, () => deno!.step()[0]);
+    const denoWarm = deno.round(c.warmup).ms;
     const setup = await py.request<{ threads: number; params: number; warmupMs: number[] }>({
       setup: true,
       threads: c.threads,
@@ -180,45 +159,31 @@ export async function run(args: string[]): Promise<void> {
         ` Python ${setup.warmupMs.map((x) => fmt(x, 0))}`,
     );
 
-    const rows: { deno: Side; py: Side }[] = [];
     console.log(
       "\nround  first   wall ms/iter: Deno  Python   images/s: Deno  Python   ratio" +
         "   CPU ms/iter: Deno  Python   run-queue wait ms: Deno  Python",
     );
-    for (let r = 0; r < c.rounds; r++) {
-      let d: Side, p: Side;
-      if (r % 2 === 0) {
-        d = deno.round(c.iters);
-        p = await py.request<Side>({ iters: c.iters });
-      } else {
-        p = await py.request<Side>({ iters: c.iters });
-        d = deno.round(c.iters);
-      }
-      for (const [who, s] of [["Deno", d], ["Python", p]] as const) {
-        if (s.threads !== c.threads) {
-          throw new Error(`bench vit: ${who} ran with ${s.threads} threads`);
-        }
-      }
-      rows.push({ deno: d, py: p });
-      const [dm, pm] = [median(d.ms), median(p.ms)];
-      const [di, pi] = [c.batch * 1000 / dm, c.batch * 1000 / pm];
-      console.log(
-        `${String(r + 1).padStart(5)}  ${r % 2 === 0 ? "Deno  " : "Python"}` +
-          `${fmt(dm, 0).padStart(19)} ${fmt(pm, 0).padStart(7)}` +
-          `${fmt(di, 2).padStart(16)} ${fmt(pi, 2).padStart(7)} ${fmt(di / pi, 3).padStart(7)}` +
-          `${fmt(median(d.cpuMs), 0).padStart(19)} ${fmt(median(p.cpuMs), 0).padStart(7)}` +
-          `${fmt(medianOf(d.waitMs), 0).padStart(25)} ${fmt(medianOf(p.waitMs), 0).padStart(7)}`,
-      );
-    }
-
-    const denoMs = median(rows.flatMap((x) => x.deno.ms));
-    const pyMs = median(rows.flatMap((x) => x.py.ms));
-    const ratio = median(rows.map((x) => median(x.py.ms) / median(x.deno.ms)));
-    const denoCpu = median(rows.flatMap((x) => x.deno.cpuMs));
-    const pyCpu = median(rows.flatMap((x) => x.py.cpuMs));
-    const cpuRatio = median(rows.map((x) => median(x.py.cpuMs) / median(x.deno.cpuMs)));
-    const denoWait = medianOf(rows.flatMap((x) => x.deno.waitMs));
-    const pyWait = medianOf(rows.flatMap((x) => x.py.waitMs));
+    const rows = await alternateRounds({
+      bench: "vit",
+      rounds: c.rounds,
+      threads: c.threads,
+      deno: () => deno!.round(c.iters),
+      python: () => py.request<Side>({ iters: c.iters }),
+      onRound: (r, { deno: d, py: p }) => {
+        const [dm, pm] = [median(d.ms), median(p.ms)];
+        const [di, pi] = [c.batch * 1000 / dm, c.batch * 1000 / pm];
+        console.log(
+          `${String(r + 1).padStart(5)}  ${r % 2 === 0 ? "Deno  " : "Python"}` +
+            `${fmt(dm, 0).padStart(19)} ${fmt(pm, 0).padStart(7)}` +
+            `${fmt(di, 2).padStart(16)} ${fmt(pi, 2).padStart(7)} ${fmt(di / pi, 3).padStart(7)}` +
+            `${fmt(median(d.cpuMs), 0).padStart(19)} ${fmt(median(p.cpuMs), 0).padStart(7)}` +
+            `${fmt(medianOf(d.waitMs), 0).padStart(25)} ${fmt(medianOf(p.waitMs), 0).padStart(7)}`,
+        );
+      },
+    });
+    const { denoMs, pyMs, ratio, denoCpu, pyCpu, cpuRatio, denoWait, pyWait, busy } = compareRounds(
+      rows,
+    );
     const result = {
       bench: "vit",
       model: "ViT-B/32",
@@ -238,8 +203,8 @@ export async function run(args: string[]): Promise<void> {
       cpuMsPerIterDeno: +fmt(denoCpu),
       cpuMsPerIterPython: +fmt(pyCpu),
       cpuRatio: +fmt(cpuRatio, 3),
-      runQueueWaitMsDeno: Number.isNaN(denoWait) ? null : +fmt(denoWait),
-      runQueueWaitMsPython: Number.isNaN(pyWait) ? null : +fmt(pyWait),
+      runQueueWaitMsDeno: denoWait === null ? null : +fmt(denoWait),
+      runQueueWaitMsPython: pyWait === null ? null : +fmt(pyWait),
       seconds: +fmt((performance.now() - started) / 1000),
     };
     console.log(
@@ -253,7 +218,7 @@ export async function run(args: string[]): Promise<void> {
         ` Deno ${result.runQueueWaitMsDeno ?? "n/a"} ms, Python ${
           result.runQueueWaitMsPython ?? "n/a"
         } ms` +
-        (denoWait + pyWait > 0.1 * (denoMs + pyMs)
+        (busy
           ? "\n  NOTE: the machine was busy; the wall-time ratio moves with that load, the CPU" +
             " ratio does not"
           : "") +
