@@ -35,6 +35,7 @@ import {
   alternateRounds,
   compareRounds,
   median,
+  parseOptions,
   PythonBaseline,
   type Side,
   timedRound,
@@ -60,21 +61,9 @@ function parseArgs(args: string[]): Config {
     "--batch": "batch",
     "--threads": "threads",
   };
-  for (let i = 0; i < args.length; i++) {
-    const [flag, inline] = args[i].split("=", 2);
-    if (flag === "--quick") {
-      Object.assign(c, { rounds: 3, iters: 2 });
-      continue;
-    }
-    const key = keys[flag];
-    if (!key) throw new Error(`bench clip: unknown option ${args[i]}`);
-    const v = Number(inline ?? args[++i]);
-    if (!Number.isInteger(v) || v < (key === "warmup" ? 0 : 1)) {
-      throw new Error(`bench clip: ${flag} needs a positive integer`);
-    }
-    c[key] = v;
-  }
-  return c;
+  return parseOptions("clip", args, c, keys, {
+    "--quick": (t) => Object.assign(t, { rounds: 3, iters: 2 }),
+  });
 }
 
 class DenoBench {

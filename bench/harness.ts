@@ -166,3 +166,29 @@ export function compareRounds(rows: readonly Round[]) {
     busy: denoWait + pyWait > 0.1 * (denoMs + pyMs),
   };
 }
+
+/** Reads `--name N` / `--name=N` options into `target`: `keys` maps each flag to an integer
+ * field (at least 1, or 0 for `warmup`), `switches` the flags that take no value. */
+export function parseOptions<T extends object>(
+  bench: string,
+  args: readonly string[],
+  target: T,
+  keys: Record<string, keyof T>,
+  switches: Record<string, (t: T) => void> = {},
+): T {
+  for (let i = 0; i < args.length; i++) {
+    const [flag, inline] = args[i].split("=", 2);
+    if (switches[flag]) {
+      switches[flag](target);
+      continue;
+    }
+    const key = keys[flag];
+    if (!key) throw new Error(`bench ${bench}: unknown option ${args[i]}`);
+    const v = Number(inline ?? args[++i]);
+    if (!Number.isInteger(v) || v < (key === "warmup" ? 0 : 1)) {
+      throw new Error(`bench ${bench}: ${flag} needs a positive integer`);
+    }
+    (target as Record<keyof T, unknown>)[key] = v;
+  }
+  return target;
+}

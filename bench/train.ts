@@ -48,6 +48,7 @@ import {
   compareRounds,
   median,
   medianOf,
+  parseOptions,
   PythonBaseline,
   type Side,
   timedRound,
@@ -73,26 +74,10 @@ function parseArgs(args: string[]): Options {
     "--threads": "threads",
     "--steps": "steps",
   };
-  for (let i = 0; i < args.length; i++) {
-    const [flag, inline] = args[i].split("=", 2);
-    if (flag === "--quick") {
-      o.rounds = 4;
-      o.iters = 2;
-      continue;
-    }
-    if (flag === "--memory") {
-      o.memory = true;
-      continue;
-    }
-    const key = keys[flag];
-    if (!key) throw new Error(`bench train: unknown option ${args[i]}`);
-    const v = Number(inline ?? args[++i]);
-    if (!Number.isInteger(v) || v < (key === "warmup" ? 0 : 1)) {
-      throw new Error(`bench train: ${flag} needs a positive integer`);
-    }
-    o[key] = v;
-  }
-  return o;
+  return parseOptions("train", args, o, keys, {
+    "--quick": (t) => Object.assign(t, { rounds: 4, iters: 2 }),
+    "--memory": (t) => (t.memory = true),
+  });
 }
 
 const fmt = (x: number, d = 1) => x.toFixed(d);

@@ -30,6 +30,7 @@ import {
   compareRounds,
   median,
   medianOf,
+  parseOptions,
   PythonBaseline,
   type Side,
   timedRound,
@@ -56,26 +57,12 @@ function parseArgs(args: string[]): Config {
     "--batch": "batch",
     "--threads": "threads",
   };
-  for (let i = 0; i < args.length; i++) {
-    const [flag, inline] = args[i].split("=", 2);
-    if (flag === "--quick") {
-      c.rounds = 4;
-      continue;
-    }
-    const key = keys[flag];
-    if (!key) throw new Error(`bench vit: unknown option ${args[i]}`);
-    const v = Number(inline ?? args[++i]);
-    if (!Number.isInteger(v) || v < (key === "warmup" ? 0 : 1)) {
-      throw new Error(`bench vit: ${flag} needs a positive integer`);
-    }
-    c[key] = v;
-  }
-  return c;
+  return parseOptions("vit", args, c, keys, {
+    "--quick": (t) => (t.rounds = 4),
+  });
 }
 
 // ---- the Deno side ----
-
-/** Nanoseconds this thread has waited on a run queue (Linux schedstat), or null. */
 
 class DenoBench {
   readonly model: models.VisionTransformer;
