@@ -3,17 +3,9 @@
  * pooling at the end-of-text token. Checkpoint keys (without `text_model.`) load
  * with `strict`. */
 import { ones, ops, scope, type Tensor } from "../tensor/index.ts";
-import {
-  Embedding,
-  GELU,
-  LayerNorm,
-  Linear,
-  Module,
-  ModuleList,
-  MultiheadSelfAttention,
-  QuickGELU,
-} from "../nn/index.ts";
+import { Embedding, LayerNorm, Module, ModuleList, MultiheadSelfAttention } from "../nn/index.ts";
 import type { FactoryOptions } from "../nn/module.ts";
+import { VisionMlp } from "./vit.ts";
 
 /** Shape of a CLIP text tower (Hugging Face `CLIPTextConfig`, camelCase). */
 export interface CLIPTextConfig {
@@ -130,27 +122,8 @@ export class CLIPTextEmbeddings extends Module {
   }
 }
 
-/** Two-layer MLP (`mlp.fc1`, `mlp.fc2`). */
-export class CLIPTextMlp extends Module {
-  readonly fc1: Linear;
-  readonly fc2: Linear;
-  readonly act: GELU | QuickGELU;
-  constructor(config: CLIPTextConfig, f: FactoryOptions = {}) {
-    super();
-    this.fc1 = this.registerModule(
-      "fc1",
-      new Linear(config.hiddenSize, config.intermediateSize, f),
-    );
-    this.fc2 = this.registerModule(
-      "fc2",
-      new Linear(config.intermediateSize, config.hiddenSize, f),
-    );
-    this.act = config.act === "quick_gelu" ? new QuickGELU() : new GELU();
-  }
-  forward(x: Tensor): Tensor {
-    return scope(() => this.fc2.forward(this.act.forward(this.fc1.forward(x))));
-  }
-}
+/** The text tower's MLP: the same block as the vision tower's. */
+export class CLIPTextMlp extends VisionMlp {}
 
 /** Pre-norm block (`self_attn`, `layer_norm1`, `mlp`, `layer_norm2`) whose attention
  * takes a mask (causal, or causal and padding combined). */

@@ -68,12 +68,15 @@ export class VisionEmbeddings extends Module {
   }
 }
 
-/** Two-layer MLP (`mlp.fc1`, `mlp.fc2`). */
+/** Two-layer MLP (`mlp.fc1`, `mlp.fc2`) of a CLIP transformer block, vision or text. */
 export class VisionMlp extends Module {
   readonly fc1: Linear;
   readonly fc2: Linear;
   readonly act: GELU | QuickGELU;
-  constructor(config: ViTConfig, f: FactoryOptions = {}) {
+  constructor(
+    config: Pick<ViTConfig, "hiddenSize" | "intermediateSize" | "act">,
+    f: FactoryOptions = {},
+  ) {
     super();
     this.fc1 = this.registerModule(
       "fc1",
