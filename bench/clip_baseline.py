@@ -24,18 +24,11 @@ import json
 import math
 import os
 import sys
-import time
 
 import torch
 import torch.nn.functional as F
 
-
-def run_queue_ns():
-    try:
-        with open("/proc/thread-self/schedstat") as f:
-            return int(f.read().split()[1])
-    except (OSError, IndexError, ValueError):
-        return None
+from baseline_timing import timed, timed_round
 
 
 class Bench:
@@ -74,12 +67,9 @@ class Bench:
         self.target = torch.arange(batch)
         self.threads = threads
         self.params = sum(p.numel() for p in self.model.parameters())
-        self.warmup_ms = [self.step()[0] for _ in range(warmup)]
+        self.warmup_ms = [timed(self.step)[0] for _ in range(warmup)]
 
     def step(self):
-        w0 = run_queue_ns()
-        c0 = time.process_time_ns()
-        t0 = time.perf_counter_ns()
         m = self.model
         self.opt.zero_grad(set_to_none=True)
         img = m.get_image_features(pixel_values=self.pixels)
@@ -94,21 +84,9 @@ class Bench:
         self.opt.step()
         with torch.no_grad():
             m.logit_scale.clamp_(0, math.log(100))
-        t1 = time.perf_counter_ns()
-        c1 = time.process_time_ns()
-        w1 = run_queue_ns()
-        wait = None if w0 is None or w1 is None else (w1 - w0) / 1e6
-        return (t1 - t0) / 1e6, (c1 - c0) / 1e6, wait
 
     def round(self, iters):
-        torch.set_num_threads(self.threads)
-        steps = [self.step() for _ in range(iters)]
-        return {
-            "ms": [s[0] for s in steps],
-            "cpuMs": [s[1] for s in steps],
-            "waitMs": [s[2] for s in steps],
-            "threads": torch.get_num_threads(),
-        }
+        return timed_round(iters, self.threads, self.step)
 
 
 def main():

@@ -27,11 +27,12 @@ The first line written (before any request) describes this torch.
 import json
 import os
 import sys
-import time
 
 import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file
+
+from baseline_timing import timed, timed_round
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "oracle"))
 import dsva_ref as ref  # noqa: E402
@@ -77,14 +78,6 @@ def vit_tokens_sdpa(sd, x, cfg):
 ref.vit_tokens = vit_tokens_sdpa  # ref.forward looks it up at call time
 
 
-def run_queue_ns():
-    try:
-        with open("/proc/thread-self/schedstat") as f:
-            return int(f.read().split()[1])
-    except (OSError, IndexError, ValueError):
-        return None
-
-
 class Bench:
     def __init__(self, req):
         self.threads = req["threads"]
@@ -103,34 +96,18 @@ class Bench:
              {"params": backbone, "lr": req["lr"]["backbone"]}],
             betas=tuple(req["betas"]), eps=req["eps"], weight_decay=0, fused=True)
         self.params = sum(p.numel() for p in params)
-        self.warmup_ms = [self.step()[0] for _ in range(req["warmup"])]
+        self.warmup_ms = [timed(self.step)[0] for _ in range(req["warmup"])]
 
     def step(self):
-        w0 = run_queue_ns()
-        c0 = time.process_time_ns()
-        t0 = time.perf_counter_ns()
         self.opt.zero_grad(set_to_none=True)
         out = ref.forward(self.sd, self.pixels, self.att, self.case)
         terms = ref.losses(self.sd, out, self.att, self.labels, self.case)
         terms["total"].backward()
         self.opt.step()
         self.loss = float(terms["total"].detach())
-        t1 = time.perf_counter_ns()
-        c1 = time.process_time_ns()
-        w1 = run_queue_ns()
-        wait = None if w0 is None or w1 is None else (w1 - w0) / 1e6
-        return (t1 - t0) / 1e6, (c1 - c0) / 1e6, wait
 
     def round(self, iters):
-        torch.set_num_threads(self.threads)
-        steps = [self.step() for _ in range(iters)]
-        return {
-            "ms": [s[0] for s in steps],
-            "cpuMs": [s[1] for s in steps],
-            "waitMs": [s[2] for s in steps],
-            "threads": torch.get_num_threads(),
-            "loss": self.loss,
-        }
+        return timed_round(iters, self.threads, self.step) | {"loss": self.loss}
 
 
 def main():

@@ -27,9 +27,10 @@ hand with `--once` for one setup and one round.
 import json
 import os
 import sys
-import time
 
 import torch
+
+from baseline_timing import timed, timed_round
 
 CONFIG = dict(
     hidden_size=768,
@@ -45,14 +46,6 @@ CONFIG = dict(
 )
 
 
-def run_queue_ns():
-    try:
-        with open("/proc/thread-self/schedstat") as f:
-            return int(f.read().split()[1])
-    except (OSError, IndexError, ValueError):
-        return None
-
-
 class Bench:
     def __init__(self, threads, batch, warmup):
         from transformers import CLIPVisionConfig, CLIPVisionModel
@@ -66,30 +59,15 @@ class Bench:
         self.pixels = torch.randn(batch, 3, CONFIG["image_size"], CONFIG["image_size"])
         self.threads = threads
         self.params = sum(p.numel() for p in self.model.parameters())
-        self.warmup_ms = [self.step()[0] for _ in range(warmup)]
+        self.warmup_ms = [timed(self.step)[0] for _ in range(warmup)]
 
     def step(self):
-        w0 = run_queue_ns()
-        c0 = time.process_time_ns()
-        t0 = time.perf_counter_ns()
         self.model.zero_grad(set_to_none=True)
         out = self.model(pixel_values=self.pixels)
         (out.last_hidden_state.mean() + out.pooler_output.mean()).backward()
-        t1 = time.perf_counter_ns()
-        c1 = time.process_time_ns()
-        w1 = run_queue_ns()
-        wait = None if w0 is None or w1 is None else (w1 - w0) / 1e6
-        return (t1 - t0) / 1e6, (c1 - c0) / 1e6, wait
 
     def round(self, iters):
-        torch.set_num_threads(self.threads)
-        steps = [self.step() for _ in range(iters)]
-        return {
-            "ms": [s[0] for s in steps],
-            "cpuMs": [s[1] for s in steps],
-            "waitMs": [s[2] for s in steps],
-            "threads": torch.get_num_threads(),
-        }
+        return timed_round(iters, self.threads, self.step)
 
 
 def main():
