@@ -12,6 +12,7 @@
  * Options: --images N (1024), --workers N (2), --rounds N (3), --aid DIR
  * (default ../shared/data/aid). Env: DSVA_TORCH_PYTHON (default .venv/bin/python). */
 // The data modules one by one (not mod.ts): this suite needs no libtorch.
+import process from "node:process";
 import { openDatasetFolder, splitSamples } from "../src/data/dataset.ts";
 import { ImageLoader, type Sample } from "../src/data/loader.ts";
 import { ShuffledBatchSampler } from "../src/data/shuffle_sampler.ts";
@@ -23,6 +24,9 @@ const PYTHON = Deno.env.get("DSVA_TORCH_PYTHON") ?? `${ROOT}/.venv/bin/python`;
 interface Rate {
   imagesPerSec: number;
   firstBatchMs: number;
+  /** CPU time of the whole epoch (every thread or worker process, start-up included) per image:
+   * what the rate would be on an otherwise idle machine does not depend on the load. */
+  cpuMsPerImage: number;
 }
 
 function options(args: string[]) {
@@ -45,13 +49,18 @@ async function deno(samples: Sample[], workers: number): Promise<Rate> {
     workers, // concurrency: the loader's default
   });
   const sampler = new ShuffledBatchSampler(samples.length, { batchSize: 32, seed: 0 });
-  const t0 = performance.now();
+  const c0 = process.cpuUsage(), t0 = performance.now();
   let n = 0, first = 0, t1 = 0;
   for await (const b of loader.batches(sampler.epoch())) {
     if (n === 0) [t1, first] = [performance.now(), b.shape[0]];
     n += b.shape[0];
   }
-  return { imagesPerSec: (n - first) / ((performance.now() - t1) / 1000), firstBatchMs: t1 - t0 };
+  const cpu = process.cpuUsage(c0);
+  return {
+    imagesPerSec: (n - first) / ((performance.now() - t1) / 1000),
+    firstBatchMs: t1 - t0,
+    cpuMsPerImage: (cpu.user + cpu.system) / 1000 / n,
+  };
 }
 
 async function python(paths: string[], workers: number): Promise<Rate> {
@@ -98,7 +107,7 @@ export async function run(args: string[]): Promise<void> {
       console.log(
         `  round ${r + 1} ${side.padEnd(11)} ${
           rate.imagesPerSec.toFixed(0).padStart(6)
-        } images/s ` +
+        } images/s, ${rate.cpuMsPerImage.toFixed(2)} CPU ms/image ` +
           `(first batch ${rate.firstBatchMs.toFixed(0)} ms)`,
       );
     }
@@ -106,13 +115,19 @@ export async function run(args: string[]): Promise<void> {
   const m = Object.fromEntries(
     Object.entries(sides).map(([k, v]) => [k, median(v.map((x) => x.imagesPerSec))]),
   );
+  const cpu = Object.fromEntries(
+    Object.entries(sides).map(([k, v]) => [k, median(v.map((x) => x.cpuMsPerImage))]),
+  );
   // The headline compares like with like: N worker threads against N DataLoader workers.
   const ratio = m.denoWorkers / m.python;
   console.log(
     `median images/s: deno ${m.deno.toFixed(0)} (main thread), deno ${
       m.denoWorkers.toFixed(0)
     } (${o.workers} worker threads), python ${m.python.toFixed(0)} (${o.workers} workers); ` +
-      `ratio ${ratio.toFixed(2)} (main thread: ${(m.deno / m.python).toFixed(2)})`,
+      `ratio ${ratio.toFixed(2)} (main thread: ${(m.deno / m.python).toFixed(2)})\n` +
+      `median CPU ms per image: deno ${cpu.denoWorkers.toFixed(2)} (worker threads), ` +
+      `${cpu.deno.toFixed(2)} (main thread), python ${cpu.python.toFixed(2)}; CPU ratio ` +
+      `python/deno ${(cpu.python / cpu.denoWorkers).toFixed(2)}`,
   );
   console.log(JSON.stringify({
     images: samples.length,
@@ -122,5 +137,8 @@ export async function run(args: string[]): Promise<void> {
     denoMainThreadImagesPerSec: Math.round(m.deno),
     pythonImagesPerSec: Math.round(m.python),
     ratio: Number(ratio.toFixed(3)),
+    denoCpuMsPerImage: Number(cpu.denoWorkers.toFixed(3)),
+    pythonCpuMsPerImage: Number(cpu.python.toFixed(3)),
+    cpuRatio: Number((cpu.python / cpu.denoWorkers).toFixed(3)),
   }));
 }
