@@ -2,15 +2,11 @@
 import { EvalInputError } from "./errors.ts";
 import {
   type ClassList,
+  gzslInputs,
   type LabelsInput,
   type ScoreMatrix,
   type ScoresInput,
-  seenFlags,
-  toClassList,
-  toLabels,
-  toScoreMatrix,
 } from "./inputs.ts";
-import { checkLabelsInColumns } from "./gzsl.ts";
 import type { EmptyClassPolicy } from "./per_class.ts";
 import { seenUnseenCurve } from "./seen_unseen_curve.ts";
 
@@ -89,12 +85,7 @@ export function selectGamma(
   if (!(rule.retain >= 0 && rule.retain <= 1)) {
     throw new EvalInputError("rule.retain", `must be in [0, 1], got ${rule.retain}`);
   }
-  const s = toScoreMatrix(scores);
-  const y = toLabels(labels, s.rows);
-  const seen = toClassList(opts.seen, s.cols, "seen");
-  const unseen = toClassList(opts.unseen, s.cols, "unseen");
-  const flag = seenFlags(seen, unseen, s.cols);
-  checkLabelsInColumns(y, s.cols);
+  const { s, y, flag } = gzslInputs(scores, labels, opts);
   for (let i = 0; i < y.length; i++) {
     if (flag[y[i]] !== 1) {
       throw new EvalInputError(

@@ -1,14 +1,10 @@
 /** Generalized zero-shot accuracy: S, U and their harmonic mean H, with calibrated stacking. */
-import { EvalInputError } from "./errors.ts";
 import {
   type ClassList,
+  gzslInputs,
   type LabelsInput,
   type ScoreMatrix,
   type ScoresInput,
-  seenFlags,
-  toClassList,
-  toLabels,
-  toScoreMatrix,
 } from "./inputs.ts";
 import { type ClassAccuracy, type EmptyClassPolicy, perClassCore } from "./per_class.ts";
 import { predictAmong } from "./predict.ts";
@@ -68,12 +64,7 @@ export function gzslAccuracy(
   labels: LabelsInput,
   opts: GzslOptions,
 ): GzslResult {
-  const s = toScoreMatrix(scores);
-  const y = toLabels(labels, s.rows);
-  const seen = toClassList(opts.seen, s.cols, "seen");
-  const unseen = toClassList(opts.unseen, s.cols, "unseen");
-  const flag = seenFlags(seen, unseen, s.cols);
-  checkLabelsInColumns(y, s.cols);
+  const { s, y, seen, unseen, flag } = gzslInputs(scores, labels, opts);
   const gamma = opts.gamma ?? 0;
   const all = new Int32Array(s.cols).map((_, i) => i);
   const predictions = predictAmong(s, all, gamma, flag, opts.precision === "float32");
@@ -90,16 +81,4 @@ export function gzslAccuracy(
     skipped: { seen: rs.skipped, unseen: ru.skipped },
     predictions,
   };
-}
-
-/** @internal throws for a label that is not a score column. */
-export function checkLabelsInColumns(y: Int32Array, cols: number): void {
-  for (let i = 0; i < y.length; i++) {
-    if (y[i] >= cols) {
-      throw new EvalInputError(
-        "labels",
-        `row ${i} has class ${y[i]}, but the score matrix has only ${cols} classes`,
-      );
-    }
-  }
 }

@@ -144,3 +144,31 @@ export function seenFlags(seen: Int32Array, unseen: Int32Array, cols: number): U
   }
   return flag;
 }
+
+/** Checks that every label is a column of the score matrix. */
+export function checkLabelsInColumns(y: Int32Array, cols: number): void {
+  for (let i = 0; i < y.length; i++) {
+    if (y[i] >= cols) {
+      throw new EvalInputError(
+        "labels",
+        `row ${i} has class ${y[i]}, but the score matrix has only ${cols} classes`,
+      );
+    }
+  }
+}
+
+/** The checked inputs of a GZSL metric: scores, labels, sorted seen and unseen class lists
+ * that split the columns, and the per-column seen flag. */
+export function gzslInputs(
+  scores: ScoresInput | ScoreMatrix,
+  labels: LabelsInput,
+  classes: { seen: ClassList; unseen: ClassList },
+): { s: ScoreMatrix; y: Int32Array; seen: Int32Array; unseen: Int32Array; flag: Uint8Array } {
+  const s = toScoreMatrix(scores);
+  const y = toLabels(labels, s.rows);
+  const seen = toClassList(classes.seen, s.cols, "seen");
+  const unseen = toClassList(classes.unseen, s.cols, "unseen");
+  const flag = seenFlags(seen, unseen, s.cols);
+  checkLabelsInColumns(y, s.cols);
+  return { s, y, seen, unseen, flag };
+}

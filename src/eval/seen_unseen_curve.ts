@@ -3,15 +3,12 @@
 import { EvalInputError } from "./errors.ts";
 import {
   type ClassList,
+  gzslInputs,
   type LabelsInput,
   type ScoreMatrix,
   type ScoresInput,
-  seenFlags,
-  toClassList,
-  toLabels,
-  toScoreMatrix,
 } from "./inputs.ts";
-import { checkLabelsInColumns, harmonicMean } from "./gzsl.ts";
+import { harmonicMean } from "./gzsl.ts";
 import type { EmptyClassPolicy } from "./per_class.ts";
 
 /** Options of {@link seenUnseenCurve}. */
@@ -74,12 +71,7 @@ export function seenUnseenCurve(
   labels: LabelsInput,
   opts: CurveOptions,
 ): SeenUnseenCurve {
-  const s = toScoreMatrix(scores);
-  const y = toLabels(labels, s.rows);
-  const seen = toClassList(opts.seen, s.cols, "seen");
-  const unseen = toClassList(opts.unseen, s.cols, "unseen");
-  const flag = seenFlags(seen, unseen, s.cols);
-  checkLabelsInColumns(y, s.cols);
+  const { s, y, seen, unseen, flag } = gzslInputs(scores, labels, opts);
   if (s.rows === 0) throw new EvalInputError("scores", "there are no test images");
   const { data, rows, cols } = s;
 
