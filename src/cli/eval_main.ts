@@ -6,7 +6,8 @@
  * the content of `eval.json`.
  * @module
  */
-import { Command, CommanderError } from "npm:commander@^15";
+import { Command } from "npm:commander@^15";
+import { failTask, parseOrExit } from "./task_exit.ts";
 import { cuda, noGrad, setNumThreads } from "../tensor/index.ts";
 import { describeData, loadTrainData } from "../train/data.ts";
 import { evaluateModel, writeEvaluation } from "../train/evaluate.ts";
@@ -45,25 +46,13 @@ function program(): Command {
 }
 
 function fail(code: number, msg: string): never {
-  console.error(`eval: ${msg}`);
-  console.log(JSON.stringify({ error: msg }));
-  Deno.exit(code);
+  return failTask("eval", code, msg);
 }
 
 /** Runs `deno task eval` with `argv`. */
 export async function main(argv: readonly string[]): Promise<void> {
   const prog = program();
-  try {
-    prog.parse([...argv], { from: "user" });
-  } catch (e) {
-    if (e instanceof CommanderError) {
-      if (e.code === "commander.helpDisplayed" || e.code === "commander.help") Deno.exit(0);
-      console.error(prog.helpInformation());
-      fail(2, e.message);
-    }
-    throw e;
-  }
-  const o = prog.opts() as Record<string, string | boolean | undefined>;
+  const o = parseOrExit("eval", prog, argv) as Record<string, string | boolean | undefined>;
   const given = (k: string) => prog.getOptionValueSource(k) === "cli";
   if (!o.run === !o.checkpoint) {
     fail(2, "give exactly one of --run <runDir> or --checkpoint <file>");

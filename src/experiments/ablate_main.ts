@@ -7,7 +7,8 @@
  * object with `cells`, `table`, `json` and `report`.
  * @module
  */
-import { Command, CommanderError } from "npm:commander@^15";
+import { Command } from "npm:commander@^15";
+import { failTask, parseOrExit } from "../cli/task_exit.ts";
 import { ablationMarkdown, ablationRows } from "./ablation_table.ts";
 import { ExperimentConfigError } from "./config.ts";
 import { applyOverrides, type GridRun, reportAndExit, runExperimentGrid } from "./main.ts";
@@ -37,26 +38,12 @@ function program(): Command {
 }
 
 function fail(code: number, msg: string): never {
-  console.error(`ablate: ${msg}`);
-  console.log(JSON.stringify({ error: msg }));
-  Deno.exit(code);
+  return failTask("ablate", code, msg);
 }
 
 /** Runs `deno task ablate` with `argv`. */
 export async function main(argv: readonly string[]): Promise<void> {
-  const prog = program();
-  let o: Record<string, string | boolean | undefined>;
-  try {
-    prog.parse([...argv], { from: "user" });
-    o = prog.opts();
-  } catch (e) {
-    if (e instanceof CommanderError) {
-      if (e.code === "commander.helpDisplayed" || e.code === "commander.help") Deno.exit(0);
-      console.error(prog.helpInformation());
-      fail(2, e.message);
-    }
-    throw e;
-  }
+  const o = parseOrExit("ablate", program(), argv) as Record<string, string | boolean | undefined>;
   let run: GridRun;
   try {
     const seeds = o.seeds === undefined ? undefined : String(o.seeds).split(",").map((s) => {

@@ -3,7 +3,8 @@
  * viz.ts). The last output line is a JSON object with `html`, `json` and the picture files.
  * @module
  */
-import { Command, CommanderError } from "npm:commander@^15";
+import { Command } from "npm:commander@^15";
+import { failTask, parseOrExit } from "../cli/task_exit.ts";
 import { ConfigError } from "../cli/config.ts";
 import { vizRun } from "./viz.ts";
 
@@ -29,26 +30,12 @@ function program(): Command {
 }
 
 function fail(code: number, msg: string): never {
-  console.error(`viz: ${msg}`);
-  console.log(JSON.stringify({ error: msg }));
-  Deno.exit(code);
+  return failTask("viz", code, msg);
 }
 
 /** Runs `deno task viz` with `argv`. */
 export async function main(argv: readonly string[]): Promise<void> {
-  const prog = program();
-  let o: Record<string, unknown>;
-  try {
-    prog.parse([...argv], { from: "user" });
-    o = prog.opts();
-  } catch (e) {
-    if (e instanceof CommanderError) {
-      if (e.code === "commander.helpDisplayed" || e.code === "commander.help") Deno.exit(0);
-      console.error(prog.helpInformation());
-      fail(2, e.message);
-    }
-    throw e;
-  }
+  const o = parseOrExit("viz", program(), argv);
   const images = Number(o.images);
   if (!Number.isInteger(images) || images < 0) {
     fail(2, `--images: expected a non-negative integer, got ${JSON.stringify(o.images)}`);
