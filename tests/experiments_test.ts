@@ -23,6 +23,7 @@ import type { CellResult } from "../src/experiments/runner.ts";
 import { alternativeUnseen } from "../src/experiments/synthetic_splits.ts";
 import { SCENE_CLASSES } from "../src/data/synthetic/vocabulary.ts";
 import { ROOT } from "./helpers.ts";
+import { runScript } from "./train_helpers.ts";
 
 /** Tiny training for every cell: small synthetic set, 1-layer ViT, 32 px, 1 thread. */
 const TINY = {
@@ -43,34 +44,6 @@ const TINY = {
   epochs: 1,
   batchesPerEpoch: 3,
 };
-
-interface Ran {
-  code: number;
-  stdout: string;
-  stderr: string;
-  last: Record<string, unknown>;
-}
-
-async function runScript(script: string, args: string[]): Promise<Ran> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${ROOT}/scripts/${script}`, ...args],
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_PROGRESS: "1" },
-  }).output();
-  const stdout = new TextDecoder().decode(out.stdout);
-  const stderr = new TextDecoder().decode(out.stderr);
-  let last: Record<string, unknown> = {};
-  try {
-    last = JSON.parse(stdout.trim().split("\n").at(-1) ?? "");
-  } catch {
-    throw new Error(
-      `${script}: the last line is not JSON (exit ${out.code}):\n${stdout}\n${stderr}`,
-    );
-  }
-  return { code: out.code, stdout, stderr, last };
-}
 
 const table: AttributeTable = {
   classes: ["c0", "c1", "c2"],
