@@ -27,6 +27,12 @@ from skimage import measure
 torch.set_num_threads(1)
 
 
+def attend(q, k, v):
+    """Multi-head attention as HF's eager CLIP computes it; bench/train_baseline.py swaps in
+    scaled_dot_product_attention (vit_tokens looks this up at call time)."""
+    return torch.softmax((q * q.shape[-1] ** -0.5) @ k.transpose(-1, -2), dim=-1) @ v
+
+
 def vit_tokens(sd, x, cfg):
     """HF CLIPVisionTransformer.forward(...).last_hidden_state."""
     pre = "backbone."
@@ -47,12 +53,12 @@ def vit_tokens(sd, x, cfg):
         L = f"encoder.layers.{i}."
         r = h
         y = F.layer_norm(h, (d,), w(L + "layer_norm1.weight"), w(L + "layer_norm1.bias"), eps)
-        q = F.linear(y, w(L + "self_attn.q_proj.weight"), w(L + "self_attn.q_proj.bias")) * hd**-0.5
+        q = F.linear(y, w(L + "self_attn.q_proj.weight"), w(L + "self_attn.q_proj.bias"))
         k = F.linear(y, w(L + "self_attn.k_proj.weight"), w(L + "self_attn.k_proj.bias"))
         v = F.linear(y, w(L + "self_attn.v_proj.weight"), w(L + "self_attn.v_proj.bias"))
         t = y.shape[1]
         q, k, v = (z.view(b, t, heads, hd).transpose(1, 2) for z in (q, k, v))
-        att = torch.softmax(q @ k.transpose(-1, -2), dim=-1) @ v
+        att = attend(q, k, v)
         att = att.transpose(1, 2).reshape(b, t, d)
         h = r + F.linear(att, w(L + "self_attn.out_proj.weight"), w(L + "self_attn.out_proj.bias"))
         r = h
