@@ -20,14 +20,12 @@ Setup:  {"setup":true,"config":{...},"threads":1,"batch":64,"seq":24,"warmup":1}
 Round:  {"iters":2} -> {"ms":[...],"cpuMs":[...],"waitMs":[...],"threads":1}
 """
 
-import json
 import math
-import os
-import sys
 
 import torch
 import torch.nn.functional as F
 
+from baseline_serve import serve
 from baseline_timing import timed, timed_round
 
 
@@ -92,39 +90,16 @@ class Bench:
 def main():
     import transformers
 
-    print(
-        json.dumps(
-            {
-                "torch": torch.__version__,
-                "package": os.path.dirname(os.path.realpath(torch.__file__)),
-                "python": sys.version.split()[0],
-                "transformers": transformers.__version__,
-            }
-        ),
-        flush=True,
-    )
-    bench = None
-    for line in sys.stdin:
-        line = line.strip()
-        if not line:
-            continue
-        req = json.loads(line)
-        if req.get("quit"):
-            break
-        if req.get("setup"):
-            bench = Bench(req["config"], req["threads"], req["batch"], req["seq"], req["warmup"])
-            print(
-                json.dumps(
-                    {
-                        "threads": torch.get_num_threads(),
-                        "params": bench.params,
-                        "warmupMs": bench.warmup_ms,
-                    }
-                ),
-                flush=True,
-            )
-            continue
-        print(json.dumps(bench.round(req["iters"])), flush=True)
+    state = {}
+
+    def setup(req):
+        b = state["bench"] = Bench(req["config"], req["threads"], req["batch"], req["seq"],
+                                   req["warmup"])
+        return {"threads": torch.get_num_threads(), "params": b.params, "warmupMs": b.warmup_ms}
+
+    serve({"transformers": transformers.__version__},
+          lambda req: state["bench"].round(req["iters"]), setup)
+
 
 
 if __name__ == "__main__":

@@ -16,11 +16,12 @@ hand with `--once` to print one measurement of each.
 """
 
 import json
-import os
 import sys
 import time
 
 import torch
+
+from baseline_serve import serve
 
 
 def bench_add(threads, iters, reps):
@@ -62,7 +63,7 @@ def bench_matmul(threads, iters, reps):
 BENCHES = {"add": bench_add, "matmul": bench_matmul}
 
 
-def serve(req):
+def run_op(req):
     times, threads = BENCHES[req["op"]](req["threads"], req["iters"], req["reps"])
     return {"times": times, "threads": threads}
 
@@ -70,22 +71,9 @@ def serve(req):
 def main():
     if "--once" in sys.argv:
         for op, iters in (("add", 100000), ("matmul", 15)):
-            print(op, json.dumps(serve({"op": op, "threads": 1, "iters": iters, "reps": 3})))
+            print(op, json.dumps(run_op({"op": op, "threads": 1, "iters": iters, "reps": 3})))
         return
-    hello = {
-        "torch": torch.__version__,
-        "package": os.path.dirname(os.path.realpath(torch.__file__)),
-        "python": sys.version.split()[0],
-    }
-    print(json.dumps(hello), flush=True)
-    for line in sys.stdin:
-        line = line.strip()
-        if not line:
-            continue
-        req = json.loads(line)
-        if req.get("quit"):
-            break
-        print(json.dumps(serve(req)), flush=True)
+    serve({}, run_op)
 
 
 if __name__ == "__main__":

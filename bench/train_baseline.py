@@ -24,7 +24,6 @@ Round:    {"iters":1} -> {"ms":[...],"cpuMs":[...],"waitMs":[...],"threads":1}
 The first line written (before any request) describes this torch.
 """
 
-import json
 import os
 import sys
 
@@ -32,6 +31,7 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file
 
+from baseline_serve import serve
 from baseline_timing import timed, timed_round
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "oracle"))
@@ -74,27 +74,16 @@ class Bench:
 
 
 def main():
-    hello = {
-        "torch": torch.__version__,
-        "package": os.path.dirname(os.path.realpath(torch.__file__)),
-        "python": sys.version.split()[0],
-        "ompWaitPolicy": os.environ.get("OMP_WAIT_POLICY"),
-    }
-    print(json.dumps(hello), flush=True)
-    bench = None
-    for line in sys.stdin:
-        line = line.strip()
-        if not line:
-            continue
-        req = json.loads(line)
-        if req.get("quit"):
-            break
-        if req.get("setup"):
-            bench = Bench(req)
-            print(json.dumps({"threads": torch.get_num_threads(), "params": bench.params,
-                              "warmupMs": bench.warmup_ms, "loss": bench.loss}), flush=True)
-            continue
-        print(json.dumps(bench.round(req["iters"])), flush=True)
+    state = {}
+
+    def setup(req):
+        b = state["bench"] = Bench(req)
+        return {"threads": torch.get_num_threads(), "params": b.params,
+                "warmupMs": b.warmup_ms, "loss": b.loss}
+
+    serve({"ompWaitPolicy": os.environ.get("OMP_WAIT_POLICY")},
+          lambda req: state["bench"].round(req["iters"]), setup)
+
 
 
 if __name__ == "__main__":

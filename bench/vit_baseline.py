@@ -25,11 +25,11 @@ hand with `--once` for one setup and one round.
 """
 
 import json
-import os
 import sys
 
 import torch
 
+from baseline_serve import serve
 from baseline_timing import timed, timed_round
 
 CONFIG = dict(
@@ -75,37 +75,17 @@ def main():
         b = Bench(threads=torch.get_num_threads(), batch=8, warmup=1)
         print(json.dumps({"warmupMs": b.warmup_ms, **b.round(1)}))
         return
-    hello = {
-        "torch": torch.__version__,
-        "package": os.path.dirname(os.path.realpath(torch.__file__)),
-        "python": sys.version.split()[0],
-    }
     import transformers
 
-    hello["transformers"] = transformers.__version__
-    print(json.dumps(hello), flush=True)
-    bench = None
-    for line in sys.stdin:
-        line = line.strip()
-        if not line:
-            continue
-        req = json.loads(line)
-        if req.get("quit"):
-            break
-        if req.get("setup"):
-            bench = Bench(req["threads"], req["batch"], req["warmup"])
-            print(
-                json.dumps(
-                    {
-                        "threads": torch.get_num_threads(),
-                        "params": bench.params,
-                        "warmupMs": bench.warmup_ms,
-                    }
-                ),
-                flush=True,
-            )
-            continue
-        print(json.dumps(bench.round(req["iters"])), flush=True)
+    state = {}
+
+    def setup(req):
+        b = state["bench"] = Bench(req["threads"], req["batch"], req["warmup"])
+        return {"threads": torch.get_num_threads(), "params": b.params, "warmupMs": b.warmup_ms}
+
+    serve({"transformers": transformers.__version__},
+          lambda req: state["bench"].round(req["iters"]), setup)
+
 
 
 if __name__ == "__main__":
