@@ -5,9 +5,14 @@
 import type { RgbImage } from "./image.ts";
 import { type Normalization, writeChw } from "./normalize.ts";
 import { resizeWindowToChw, type WindowPlan } from "./resize_chw.ts";
-import { shorterSideSize } from "./resize.ts";
 import type { Rng } from "./rng.ts";
-import { roundHalfEven, type Transform, type TransformSpec } from "./transforms.ts";
+import {
+  centerCropStart,
+  hw,
+  resizedSize,
+  type Transform,
+  type TransformSpec,
+} from "./transforms.ts";
 import type { ChwImage } from "./worker_pool.ts";
 
 /** Applies `t` to `img` with `rng` and normalises the result into a buffer from `take`. */
@@ -49,23 +54,19 @@ export function planWindow(
   let rw = width, rh = height, filter: WindowPlan["filter"] = "bilinear";
   const first = steps[0];
   if (first?.op === "resize") {
-    const s = typeof first.size === "number"
-      ? shorterSideSize(width, height, first.size)
-      : { width: first.size[1], height: first.size[0] };
-    [rw, rh, filter] = [s.width, s.height, first.filter];
+    ({ width: rw, height: rh } = resizedSize(first.size, width, height));
+    filter = first.filter;
     i++;
   }
-  const crop = steps[i]?.op === "centerCrop" || steps[i]?.op === "randomCrop" ? steps[i++] : null;
+  const step = steps[i];
+  const crop = step?.op === "centerCrop" || step?.op === "randomCrop" ? (i++, step) : null;
   if (steps.slice(i).some((s) => s.op !== "hflip" && s.op !== "vflip")) return null;
-  let [ch, cw] = [rh, rw];
-  if (crop && (crop.op === "centerCrop" || crop.op === "randomCrop")) {
-    [ch, cw] = typeof crop.size === "number" ? [crop.size, crop.size] : crop.size;
-  }
+  const [ch, cw] = crop ? hw(crop.size) : [rh, rw];
   if (ch > rh || cw > rw) return null;
   // Random draws from here on, in the order the step-by-step transforms make them.
   let top = 0, left = 0;
   if (crop?.op === "centerCrop") {
-    [top, left] = [roundHalfEven((rh - ch) / 2), roundHalfEven((rw - cw) / 2)];
+    [top, left] = [centerCropStart(rh, ch), centerCropStart(rw, cw)];
   } else if (crop?.op === "randomCrop") {
     top = rng.int(rh - ch + 1);
     left = rng.int(rw - cw + 1);

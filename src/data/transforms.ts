@@ -52,7 +52,21 @@ export function transformFromSpec(s: TransformSpec): Transform {
 
 /** A size: one number for a square, or `[height, width]` as torchvision takes it. */
 export type Size2 = number | readonly [number, number];
-const hw = (s: Size2): [number, number] => (typeof s === "number" ? [s, s] : [s[0], s[1]]);
+/** A {@link Size2} as `[height, width]`. */
+export const hw = (s: Size2): [number, number] => (typeof s === "number" ? [s, s] : [s[0], s[1]]);
+
+/** The size `Resize(size)` gives a `width × height` image. */
+export function resizedSize(size: Size2, width: number, height: number) {
+  return typeof size === "number"
+    ? shorterSideSize(width, height, size)
+    : { width: size[1], height: size[0] };
+}
+
+/** Where torchvision's centre crop of `crop` pixels starts along a side of `side` pixels
+ * (negative: padding). */
+export function centerCropStart(side: number, crop: number): number {
+  return side >= crop ? roundHalfEven((side - crop) / 2) : -Math.trunc((crop - side) / 2);
+}
 
 /** Python's `round` (half to even), which torchvision's crop arithmetic uses. */
 export function roundHalfEven(x: number): number {
@@ -113,9 +127,7 @@ export function Resize(size: Size2, filter: ResampleFilter = "bilinear"): Transf
     name: `resize(${size})`,
     spec: { op: "resize", size, filter },
     apply(img) {
-      const s = typeof size === "number"
-        ? shorterSideSize(img.width, img.height, size)
-        : { width: size[1], height: size[0] };
+      const s = resizedSize(size, img.width, img.height);
       return s.width === img.width && s.height === img.height
         ? img
         : resize(img, s.width, s.height, filter);
@@ -132,13 +144,7 @@ export function CenterCrop(size: Size2): Transform {
     spec: { op: "centerCrop", size },
     apply(img) {
       if (img.width === tw && img.height === th) return img;
-      const top = img.height >= th
-        ? roundHalfEven((img.height - th) / 2)
-        : -Math.trunc((th - img.height) / 2);
-      const left = img.width >= tw
-        ? roundHalfEven((img.width - tw) / 2)
-        : -Math.trunc((tw - img.width) / 2);
-      return crop(img, top, left, th, tw);
+      return crop(img, centerCropStart(img.height, th), centerCropStart(img.width, tw), th, tw);
     },
   };
 }
