@@ -49,14 +49,23 @@ export async function decodeImage(
   opts: DecodeOptions = {},
 ): Promise<RgbImage> {
   const name = typeof source === "string" ? source : (opts.name ?? "<bytes>");
+  // A JPEG that the WebAssembly decoder reads without a warning is done here; anything else
+  // (other formats, CMYK, damaged files, unreadable paths) goes to sharp, which words the error.
+  // A .jpg file is read once: the bytes go to sharp when WebAssembly declines them.
+  let input = source;
   if (opts.strict !== false) {
-    const fast = await decodeCleanJpeg(source);
-    if (fast) return fast;
+    if (typeof input === "string" && /\.jpe?g$/i.test(input)) {
+      input = await Deno.readFile(input).catch(() => source);
+    }
+    if (typeof input !== "string" && looksLikeJpeg(input)) {
+      const fast = await decodeJpegWasm(input);
+      if (fast) return fast;
+    }
   }
   const sharp = await loadSharp();
   let out: { data: Uint8Array; info: OutputInfo };
   try {
-    out = await sharp(source, {
+    out = await sharp(input, {
       failOn: opts.strict === false ? "none" : "warning",
       limitInputPixels: 1 << 28,
     })
@@ -74,21 +83,6 @@ export async function decodeImage(
     throw new DataError(name, `decoded to ${channels} channels, expected 3`);
   }
   return { width, height, data };
-}
-
-/** A JPEG that the WebAssembly decoder reads without a warning; null sends the file to sharp
- * (other formats, CMYK, damaged files, unreadable paths: sharp words the error). */
-async function decodeCleanJpeg(source: string | Uint8Array): Promise<RgbImage | null> {
-  let bytes = source;
-  if (typeof bytes === "string") {
-    if (!/\.jpe?g$/i.test(bytes)) return null; // not read twice: sharp reads other files itself
-    try {
-      bytes = await Deno.readFile(bytes);
-    } catch {
-      return null;
-    }
-  }
-  return looksLikeJpeg(bytes) ? await decodeJpegWasm(bytes) : null;
 }
 
 function decodeError(name: string, e: unknown): DataError {
