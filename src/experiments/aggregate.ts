@@ -74,17 +74,30 @@ export interface SummaryRow {
 const configKey = (a: CellAxes) =>
   [a.dataset, a.split, a.backbone, a.recipe, a.variant, a.attributes].join("\u0000");
 
+/** The cells grouped by `key`, groups in the order of their first cell. */
+function groupBy(results: readonly CellResult[], key: (r: CellResult) => string) {
+  const out = new Map<string, CellResult[]>();
+  for (const r of results) {
+    const k = key(r);
+    if (!out.has(k)) out.set(k, []);
+    out.get(k)!.push(r);
+  }
+  return [...out.values()];
+}
+
+/** Mean ± std of each metric over `cells`. */
+function poolMetrics(cells: readonly CellResult[]): Record<Metric, MeanStd> {
+  const ms = cells.map((r) => metricsOf(r.eval));
+  return Object.fromEntries(METRICS.map((m) => [m, meanStd(ms.map((x) => x[m]))])) as Record<
+    Metric,
+    MeanStd
+  >;
+}
+
 /** Groups the cells over seeds (rows in the order of their first cell). */
 export function summarize(results: readonly CellResult[]): SummaryRow[] {
-  const groups = new Map<string, CellResult[]>();
-  for (const r of results) {
-    const k = configKey(r.cell.axes);
-    if (!groups.has(k)) groups.set(k, []);
-    groups.get(k)!.push(r);
-  }
-  return [...groups.values()].map((rs) => {
+  return groupBy(results, (r) => configKey(r.cell.axes)).map((rs) => {
     const a = rs[0].cell.axes;
-    const ms = rs.map((r) => metricsOf(r.eval));
     return {
       dataset: a.dataset,
       split: a.split,
@@ -100,9 +113,7 @@ export function summarize(results: readonly CellResult[]): SummaryRow[] {
       ac: rs[0].cell.ac,
       seeds: rs.map((r) => r.cell.axes.seed),
       chance: rs[0].eval.chance,
-      metrics: Object.fromEntries(
-        METRICS.map((m) => [m, meanStd(ms.map((x) => x[m]))]),
-      ) as Record<Metric, MeanStd>,
+      metrics: poolMetrics(rs),
     };
   });
 }
@@ -238,16 +249,6 @@ export interface VocabularyCurve {
 /** The split name of a curve that pools every split of a dataset. */
 export const ALL_SPLITS = "all";
 
-function groupBy(results: readonly CellResult[], key: (r: CellResult) => string) {
-  const out = new Map<string, CellResult[]>();
-  for (const r of results) {
-    const k = key(r);
-    if (!out.has(k)) out.set(k, []);
-    out.get(k)!.push(r);
-  }
-  return [...out.values()];
-}
-
 /** The curves (configurations with at least two vocabulary sizes, or a group removed), and for
  * a configuration whose curve was run on several splits of a dataset, one more pooling them all
  * (split {@link ALL_SPLITS}; its points' spread is over splits, draws and seeds together). */
@@ -283,10 +284,6 @@ function curveOf(rs: CellResult[]): VocabularyCurve | null {
   const ks = [...new Set(sized.map((r) => r.cell.axes.numAttributes))].sort((x, y) => x - y);
   const dropped = rs.filter((r) => r.cell.axes.attributeKind === "dropGroup");
   if (ks.length < 2 && dropped.length === 0) return null;
-  const pool = (list: CellResult[]) =>
-    Object.fromEntries(
-      METRICS.map((m) => [m, meanStd(list.map((r) => metricsOf(r.eval)[m]))]),
-    ) as Record<Metric, MeanStd>;
   const groups = [...new Set(dropped.map((r) => r.cell.axes.droppedGroup!))];
   return {
     dataset: a.dataset,
@@ -301,12 +298,12 @@ function curveOf(rs: CellResult[]): VocabularyCurve | null {
         k,
         n: at.length,
         draws: new Set(at.map((r) => `${r.cell.axes.attributes}`)).size,
-        metrics: pool(at),
+        metrics: poolMetrics(at),
       };
     }),
     droppedGroups: groups.map((g) => {
       const at = dropped.filter((r) => r.cell.axes.droppedGroup === g);
-      return { group: g, k: at[0].cell.axes.numAttributes, metrics: pool(at) };
+      return { group: g, k: at[0].cell.axes.numAttributes, metrics: poolMetrics(at) };
     }),
     chance: rs[0].eval.chance,
   };
