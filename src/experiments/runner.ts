@@ -277,10 +277,7 @@ export async function runGrid(plan: GridPlan, opts: RunGridOptions = {}): Promis
             const e = /^epoch (\d+)\/(\d+) done: (.*)$/.exec(line);
             if (e) {
               const epochSteps = batches > 0 ? Number(e[1]) * batches : 0;
-              stepsDone = Math.min(
-                stepsBefore + Math.min(epochSteps, cell.steps),
-                stepsBefore + cell.steps,
-              );
+              stepsDone = stepsBefore + Math.min(epochSteps, cell.steps);
               log(progressLine(`${cell.id}: epoch ${e[1]}/${e[2]}: ${e[3]}`));
             }
           }
