@@ -39,9 +39,10 @@ const LOSS_TERMS = [
   "glassoAle",
 ] as const satisfies readonly DsvaLossTerm[];
 
-const int = () => z.number().int({ error: "expected an integer" });
-const posInt = () => int().positive({ error: "expected a positive integer" });
-const nonNegInt = () => int().nonnegative({ error: "expected an integer ≥ 0" });
+/** Integer schemas with messages that say what was expected (configs and experiment grids). */
+export const int = () => z.number().int({ error: "expected an integer" });
+export const posInt = () => int().positive({ error: "expected a positive integer" });
+export const nonNegInt = () => int().nonnegative({ error: "expected an integer ≥ 0" });
 const posNum = () => z.number().positive();
 const fraction = () => z.number().min(0).lt(1);
 
@@ -144,12 +145,14 @@ export const PartialConfigSchema = z.strictObject({
 /** A validated partial configuration (file or CLI). */
 export type PartialConfig = z.infer<typeof PartialConfigSchema>;
 
-/** Formats zod issues as `field: problem` lines; `source(path)` says where a field came from
- * (e.g. the config file's name or the CLI flag). */
-function describeIssues(
+/** Formats zod issues as `field: problem (got value) [where]` lines; `source(path)` says where a
+ * field came from (e.g. the config file's name or the CLI flag). Object values are shown unless
+ * `showObjects` is false. */
+export function describeIssues(
   issues: readonly z.core.$ZodIssue[],
   input: unknown,
   source: (path: string) => string,
+  showObjects = true,
 ): string {
   return issues.map((i) => {
     let path = i.path.map(String).join(".");
@@ -160,7 +163,8 @@ function describeIssues(
       msg = `unknown field${keys.length > 1 ? "s" : ""} ${keys.map((k) => `"${k}"`).join(", ")}`;
     }
     const got = valueAt(input, i.path);
-    const shown = got === undefined || i.code === "unrecognized_keys"
+    const shown = got === undefined || i.code === "unrecognized_keys" ||
+        (!showObjects && typeof got === "object")
       ? ""
       : ` (got ${JSON.stringify(got)})`;
     return `${path || "(top level)"}: ${msg}${shown} [${source(path)}]`;

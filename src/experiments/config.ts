@@ -20,7 +20,13 @@
  * @module
  */
 import { z } from "npm:zod@^4";
-import { type PartialConfig, PartialConfigSchema } from "../cli/config.ts";
+import {
+  describeIssues,
+  nonNegInt,
+  type PartialConfig,
+  PartialConfigSchema,
+  posInt,
+} from "../cli/config.ts";
 
 /** A problem with an experiment configuration; the message names the field and the file. */
 export class ExperimentConfigError extends Error {
@@ -56,10 +62,6 @@ const VariantAxis = z.strictObject({
   /** A sentence for the report. */
   description: z.string().optional(),
 });
-
-const int = () => z.number().int({ error: "expected an integer" });
-const posInt = () => int().positive({ error: "expected a positive integer" });
-const nonNegInt = () => int().nonnegative({ error: "expected an integer ≥ 0" });
 
 const AttributeSetSpec = z.discriminatedUnion("kind", [
   z.strictObject({ kind: z.literal("full") }),
@@ -159,37 +161,6 @@ export interface ExperimentConfig {
   report: { pictures: number; pictureCells: number };
 }
 
-function valueAt(obj: unknown, path: readonly PropertyKey[]): unknown {
-  let v = obj;
-  for (const k of path) {
-    if (v === null || typeof v !== "object") return undefined;
-    v = (v as Record<PropertyKey, unknown>)[k];
-  }
-  return v;
-}
-
-/** `field: problem (got value) [where]` lines for zod issues. */
-export function describeIssues(
-  issues: readonly z.core.$ZodIssue[],
-  input: unknown,
-  where: string,
-): string {
-  return issues.map((i) => {
-    let path = i.path.map(String).join(".");
-    let msg = i.message.replace(/^Invalid input: /, "");
-    if (i.code === "unrecognized_keys") {
-      const keys = (i as { keys: string[] }).keys;
-      path = [path, keys[0]].filter(Boolean).join(".");
-      msg = `unknown field${keys.length > 1 ? "s" : ""} ${keys.map((k) => `"${k}"`).join(", ")}`;
-    }
-    const got = valueAt(input, i.path);
-    const shown = got === undefined || i.code === "unrecognized_keys" || typeof got === "object"
-      ? ""
-      : ` (got ${JSON.stringify(got)})`;
-    return `${path || "(top level)"}: ${msg}${shown} [${where}]`;
-  }).join("\n");
-}
-
 function unique(names: readonly string[], field: string, where: string): void {
   const seen = new Set<string>();
   for (const n of names) {
@@ -205,7 +176,7 @@ export function parseExperimentConfig(input: unknown, where: string): Experiment
   const r = ExperimentConfigSchema.safeParse(input);
   if (!r.success) {
     throw new ExperimentConfigError(
-      `invalid experiment config:\n${describeIssues(r.error.issues, input, where)}`,
+      `invalid experiment config:\n${describeIssues(r.error.issues, input, () => where, false)}`,
     );
   }
   const c = r.data;
@@ -287,7 +258,7 @@ export function parseTrainOverride(json: string, flag: string): PartialConfig {
   const r = PartialConfigSchema.safeParse(v);
   if (!r.success) {
     throw new ExperimentConfigError(
-      `${flag}: invalid training fields:\n${describeIssues(r.error.issues, v, flag)}`,
+      `${flag}: invalid training fields:\n${describeIssues(r.error.issues, v, () => flag, false)}`,
     );
   }
   return r.data;
