@@ -21,7 +21,7 @@ import { findDatasetLayout } from "../data/dataset.ts";
 import { scanImageFolder } from "../data/image_folder.ts";
 import { readAttributes } from "../data/attributes.ts";
 import { ensureSyntheticDataset } from "../data/synthetic/generate.ts";
-import { createRunDir } from "../cli/run_dir.ts";
+import { createRunDir } from "../run/run_dir.ts";
 import {
   collectAttributes,
   type CollectSettings,

@@ -25,7 +25,7 @@ import {
 import { type AttributeVocabulary, vocabularyJson } from "./vocabulary.ts";
 import { attributeAuroc } from "./auroc.ts";
 import { attributeReportHtml } from "./report.ts";
-import { writeJsonAtomic as writeJson } from "../cli/run_dir.ts";
+import { writeJsonAtomic as writeJson } from "../run/run_dir.ts";
 
 const isFile = async (p: string) => {
   try {

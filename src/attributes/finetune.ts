@@ -39,7 +39,7 @@ import {
 import { batchToTensor } from "../data/tensor.ts";
 import { ensureSyntheticDataset, SYNTHETIC_SPLIT } from "../data/synthetic/generate.ts";
 import { openDatasetFolder } from "../data/dataset.ts";
-import { Progress } from "../cli/progress.ts";
+import { Progress } from "../run/progress.ts";
 import { type CaptionedImage, readCaptions } from "./captions.ts";
 import { bpeTokenizerFiles, trainBpe } from "./bpe.ts";
 import {
@@ -51,7 +51,7 @@ import {
   tinyClipConfig,
   type TinyClipOptions,
 } from "./clip_train.ts";
-import { createRunDir, writeJsonAtomic as writeJson } from "../cli/run_dir.ts";
+import { createRunDir, writeJsonAtomic as writeJson } from "../run/run_dir.ts";
 
 /** Appends one JSON line to `<dir>/log.jsonl`. */
 async function appendLog(dir: string, entry: Record<string, unknown>): Promise<void> {

@@ -22,7 +22,7 @@ import {
   parsePartialConfig,
   resolveConfig,
 } from "./config.ts";
-import { isDir } from "./run_dir.ts";
+import { isDir } from "../run/run_dir.ts";
 
 function program(): Command {
   return new Command("deno task eval")

@@ -32,8 +32,8 @@ import {
   readConfigFile,
   resolveConfig,
 } from "./config.ts";
-import { Progress } from "./progress.ts";
-import { createRunDir, isDir, writeJsonAtomic } from "./run_dir.ts";
+import { Progress } from "../run/progress.ts";
+import { createRunDir, isDir, writeJsonAtomic } from "../run/run_dir.ts";
 import { parseTrainArgs, trainProgram } from "./train_args.ts";
 
 /** Fields a resumed run may change (they do not change the weights it ends with). */

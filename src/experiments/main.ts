@@ -9,7 +9,7 @@
  */
 import { Command, CommanderError } from "npm:commander@^15";
 import { mergePartial } from "../cli/config.ts";
-import { formatDuration } from "../cli/progress.ts";
+import { formatDuration } from "../run/progress.ts";
 import {
   type ExperimentConfig,
   ExperimentConfigError,

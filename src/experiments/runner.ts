@@ -11,7 +11,7 @@
  * saves a checkpoint; the grid then stops.
  * @module
  */
-import { formatDuration } from "../cli/progress.ts";
+import { formatDuration } from "../run/progress.ts";
 import type { Cell, GridPlan } from "./grid.ts";
 
 /** The evaluation summary a finished cell wrote (`eval.json`, the fields the report uses). */

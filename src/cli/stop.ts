@@ -1,0 +1,62 @@
+/**
+ * The one SIGINT / SIGTERM path of every command with a loop (train, experiments, CLIP
+ * fine-tuning): the first signal asks the loop to stop at its next safe point (the loop polls
+ * `token.reason()`, e.g. between steps, and saves a checkpoint); a second one ends the process
+ * at once with the signal's exit status (130 / 143).
+ */
+
+/** Exit status of a process stopped by `sig`, as shells report it (128 + signal number). */
+export function signalExitCode(sig: string | null | undefined): number {
+  return sig === "SIGTERM" ? 143 : 130;
+}
+
+/** A stop request raised by a signal. */
+export interface StopToken {
+  /** The signal that asked to stop (`"SIGINT"` / `"SIGTERM"`), or null. */
+  reason(): Deno.Signal | null;
+  /** Removes the signal handlers (idempotent). */
+  dispose(): void;
+  [Symbol.dispose](): void;
+}
+
+/** What the command says and does on each signal. */
+export interface StopOptions {
+  /** Printed (to stderr) at the first signal; default: "stopping after this step". */
+  firstMessage?: string;
+  /** Called at every signal, e.g. to pass it on to a child process. */
+  onSignal?(sig: Deno.Signal, first: boolean): void;
+  /** What a second signal does; default: print and exit with the signal's status. Return to
+   * stay alive (e.g. when the signal was passed on and the child decides). */
+  onSecond?(sig: Deno.Signal): void;
+}
+
+/** Installs SIGINT / SIGTERM handlers and returns the token loops poll. */
+export function stopOnSignals(opts: StopOptions = {}): StopToken {
+  let reason: Deno.Signal | null = null;
+  const handlers: [Deno.Signal, () => void][] = [];
+  for (const sig of ["SIGINT", "SIGTERM"] as const) {
+    const f = () => {
+      const first = reason === null;
+      opts.onSignal?.(sig, first);
+      if (!first) {
+        if (opts.onSecond) return opts.onSecond(sig);
+        console.error(`\n${sig} again: exiting at once`);
+        Deno.exit(signalExitCode(sig));
+      }
+      reason = sig;
+      console.error(
+        `\n${sig}: ${
+          opts.firstMessage ?? "saving a checkpoint after this step"
+        } (again to exit at once)`,
+      );
+    };
+    try {
+      Deno.addSignalListener(sig, f);
+      handlers.push([sig, f]);
+    } catch { /* signals not supported on this platform */ }
+  }
+  const dispose = () => {
+    for (const [s, f] of handlers.splice(0)) Deno.removeSignalListener(s, f);
+  };
+  return { reason: () => reason, dispose, [Symbol.dispose]: dispose };
+}
