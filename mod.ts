@@ -20,4 +20,5 @@ export * as evaluation from "./src/eval/index.ts";
 export * as data from "./src/data/index.ts";
 export * as dsva from "./src/dsva/index.ts";
 export * as attributes from "./src/attributes/index.ts";
+export * as clip from "./src/clip/index.ts";
 export * as train from "./src/train/index.ts";

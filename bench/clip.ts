@@ -4,8 +4,8 @@
  *  Model:  the small from-scratch CLIP of `deno task clip:finetune` (48×48, patch 8, width 96,
  *          3 vision + 2 text layers, 1 000-token vocabulary, context 24), random init, train
  *          mode; both sides build it from the same Hugging Face config.json
- *  Deno:   models.CLIPModel + attributes.contrastiveLoss + clipOptimizer (AdamW, decay on
- *          matrices) + clampLogitScale (src/attributes/clip_train.ts)
+ *  Deno:   models.CLIPModel + clip.contrastiveLoss + clipOptimizer (AdamW, decay on
+ *          matrices) + clampLogitScale (src/clip/)
  *  Python: transformers CLIPModel (attn_implementation="sdpa") + the same loss, AdamW groups and
  *          clamp (bench/clip_baseline.py)
  *
@@ -22,14 +22,11 @@
  * (libtorch's default, the same on both sides), --quick (3 rounds of 2).
  * Env: DSVA_TORCH_PYTHON (default .venv/bin/python). */
 import { models, torch } from "../mod.ts";
-import {
-  clampLogitScale,
-  clipConfigToHf,
-  clipOptimizer,
-  contrastiveLoss,
-  tinyClipConfig,
-} from "../src/attributes/clip_train.ts";
-import { FINETUNE_DEFAULTS } from "../src/attributes/finetune.ts";
+import { clipConfigToHf } from "../src/models/clip.ts";
+import { clampLogitScale, contrastiveLoss } from "../src/clip/loss.ts";
+import { clipOptimizer } from "../src/clip/optimizer.ts";
+import { tinyClipConfig } from "../src/clip/tiny.ts";
+import { FINETUNE_DEFAULTS } from "../src/clip/finetune_config.ts";
 import type { AdamW } from "../src/optim/index.ts";
 import {
   alternateRounds,

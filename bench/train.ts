@@ -10,9 +10,10 @@
  * once (no data loading in the timed part): pixels `randn[B, 3, 64, 64]`, labels `shots`
  * images each of `ways` seen classes, the seen classes' 0/1 attribute rows.
  *
- *  Deno:   `buildModel` (src/train/model.ts) as `deno task train` builds it; one step as
- *          src/train/trainer.ts takes it: forward, `dsvaLoss`, zeroGrad, backward, Adam step,
- *          the loss values read back.
+ *  Deno:   `buildModel` (src/train/model.ts) as `deno task train` builds it; one step is the
+ *          trainer's own `dsvaTrainStep` (src/train/step.ts): libtorch re-seeded from (seed,
+ *          step), forward and `dsvaLoss` (under the config's autocast), the finiteness check,
+ *          zeroGrad, backward, Adam step, the loss values read back.
  *  Python: bench/train_baseline.py: the plain-torch DSVA forward + losses of
  *          tests/oracle/dsva_ref.py (attention through scaled_dot_product_attention),
  *          `torch.optim.Adam(fused=True)` over the same groups, the loss read back.
@@ -35,12 +36,12 @@
 import { torch } from "../mod.ts";
 import { resolveConfig } from "../src/cli/config.ts";
 import { SCENE_CLASSES, sceneAttributeMatrix, sceneGroups } from "../src/data/synthetic/index.ts";
-import { dsvaLoss, lossValues } from "../src/dsva/losses.ts";
 import type { DSVA } from "../src/dsva/model.ts";
 import { recipeLoss, recipePhase } from "../src/dsva/recipes.ts";
 import { saveSafetensors } from "../src/io/index.ts";
 import { Adam } from "../src/optim/adam.ts";
 import { buildModel } from "../src/train/model.ts";
+import { dsvaTrainStep } from "../src/train/step.ts";
 import { acInTraining, runRecipe } from "../src/train/recipe.ts";
 import type { TrainConfig } from "../src/train/types.ts";
 import {
@@ -95,6 +96,8 @@ class DenoBench {
   readonly useAC: boolean;
   readonly params: number;
   loss = NaN;
+  /** Steps taken (the trainer re-seeds libtorch from it before each one). */
+  steps = 0;
 
   private constructor(
     readonly o: Options,
@@ -202,16 +205,22 @@ class DenoBench {
     });
   }
 
-  /** One training step, as the trainer takes it. */
+  /** One training step: the trainer's own (src/train/step.ts), at the next step number. */
   trainStep(): void {
-    this.loss = torch.scope(() => {
-      const out = this.model.forward(this.pixels, this.attributes, { useAC: this.useAC });
-      const result = dsvaLoss(this.model, out, this.labels, this.attributes, this.lossCfg);
-      this.opt.zeroGrad();
-      result.total.backward();
-      this.opt.step();
-      return lossValues(result).total;
-    });
+    this.loss = dsvaTrainStep({
+      model: this.model,
+      optimizer: this.opt,
+      pixels: this.pixels,
+      labels: this.labels,
+      attributes: this.attributes,
+      loss: this.lossCfg,
+      useAC: this.useAC,
+      config: this.config,
+      step: this.steps,
+      epoch: this.config.epochs - 1,
+      batch: this.steps % this.config.batchesPerEpoch,
+    }).total;
+    this.steps++;
   }
 
   round(iters: number): Side {

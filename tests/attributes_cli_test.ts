@@ -7,17 +7,15 @@
  * one-layer CLIP, a few steps. */
 import assert from "node:assert/strict";
 import { data, io, models, torch } from "../mod.ts";
-import { readCaptions } from "../src/attributes/captions.ts";
+import { readCaptions } from "../src/clip/captions.ts";
 import { makeVocabulary, readVocabulary } from "../src/attributes/vocabulary.ts";
-import { bpeTokenizerFiles, trainBpe } from "../src/attributes/bpe.ts";
+import { bpeTokenizerFiles, trainBpe } from "../src/clip/bpe.ts";
 import { attributeAuroc, auroc } from "../src/attributes/auroc.ts";
 import { imageAttributeScores } from "../src/attributes/scoring.ts";
-import { clipConfigToHf, tinyClipConfig } from "../src/attributes/clip_train.ts";
-import {
-  FINETUNE_DEFAULTS,
-  finetuneClip,
-  type FinetuneConfig,
-} from "../src/attributes/finetune.ts";
+import { clipConfigToHf } from "../src/models/clip.ts";
+import { tinyClipConfig } from "../src/clip/tiny.ts";
+import { FINETUNE_DEFAULTS, type FinetuneConfig } from "../src/clip/finetune_config.ts";
+import { finetuneClip } from "../src/clip/finetune.ts";
 import { DataError } from "../src/data/errors.ts";
 import { ROOT, runPython } from "./helpers.ts";
 

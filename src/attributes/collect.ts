@@ -12,7 +12,7 @@ import { DataError } from "../data/errors.ts";
 import { ImageLoader, type Sample } from "../data/loader.ts";
 import { CLIP as CLIP_NORM } from "../data/normalize.ts";
 import { batchToTensor } from "../data/tensor.ts";
-import { clipEvalTransform } from "./finetune.ts";
+import { clipEvalTransform } from "../clip/transforms.ts";
 import {
   aggregateByClass,
   type Aggregation,

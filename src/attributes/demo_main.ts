@@ -17,7 +17,8 @@
  */
 import { parseArgs } from "node:util";
 import { ensureSyntheticDataset } from "../data/synthetic/generate.ts";
-import { FINETUNE_DEFAULTS, finetuneClip } from "./finetune.ts";
+import { FINETUNE_DEFAULTS } from "../clip/finetune_config.ts";
+import { finetuneClip } from "../clip/finetune.ts";
 import { runAttributes } from "./attributes_main.ts";
 import { flagReader, runCommand, UsageError } from "./usage.ts";
 

@@ -1,6 +1,11 @@
-/** The `attributes` namespace: CLIP-based attribute collection: scoring, contrastive
- * fine-tuning (and a tiny CLIP + BPE tokenizer from scratch), caption and vocabulary files,
- * collection and its output files, AUROC against true attributes. */
+/**
+ * The `attributes` namespace: attribute collection with a CLIP model. An attribute vocabulary
+ * (names, groups, phrases) is turned into prompts, scored against each image (cosine or
+ * centered similarity), pooled per class and normalized into the class-attribute matrix that
+ * `deno task train` reads; collection writes it with its report, and AUROC measures it against
+ * true attributes when they are known. Training or fine-tuning the CLIP itself is `clip`'s.
+ * @module
+ */
 export {
   aggregateByClass,
   type AggregateOptions,
@@ -18,35 +23,6 @@ export {
   type Similarity,
 } from "./scoring.ts";
 export { attributeAuroc, auroc } from "./auroc.ts";
-export { bpeTokenizerFiles, type BpeVocabulary, trainBpe, type TrainBpeOptions } from "./bpe.ts";
-export {
-  type CaptionedImage,
-  checkImagesExist,
-  readCaptions,
-  type ReadCaptionsOptions,
-} from "./captions.ts";
-export {
-  clampLogitScale,
-  clipConfigToHf,
-  clipOptimizer,
-  contrastiveLoss,
-  initClipWeights,
-  MAX_LOGIT_SCALE,
-  saveHfClip,
-  tinyClipConfig,
-  type TinyClipOptions,
-} from "./clip_train.ts";
-export {
-  type CaptionSource,
-  clipEvalTransform,
-  FINETUNE_DEFAULTS,
-  finetuneClip,
-  type FinetuneConfig,
-  type FinetuneModel,
-  type FinetuneOptions,
-  type FinetuneResult,
-  loadCaptionPairs,
-} from "./finetune.ts";
 export {
   type AttributeFiles,
   collectAttributes,

@@ -26,6 +26,15 @@ export async function flagReader(values: Record<string, unknown>): Promise<{
   return { z: zz, flag };
 }
 
+/** Whether `e` is a problem with what the user gave (a data file, a weight file, a model
+ * folder, its config or tokenizer) rather than a bug: commands report it in one line, exit 1. */
+export function isInputError(e: unknown): e is Error {
+  return e instanceof DataError || e instanceof WeightFileError ||
+    (e instanceof Error &&
+      /text tower|config\.json|tokenizer|model folder|model\.safetensors|pytorch_model\.bin/
+        .test(e.message));
+}
+
 /** Runs a command's main: a UsageError prints the message and the usage (exit 2); a data,
  * weight-file or model-folder problem prints its message (exit 1); anything else is thrown. */
 export async function runCommand(
@@ -40,11 +49,7 @@ export async function runCommand(
       console.error(`${name}: ${e.message}\n\n${usage}`);
       Deno.exit(2);
     }
-    const known = e instanceof DataError || e instanceof WeightFileError ||
-      (e instanceof Error &&
-        /text tower|config\.json|tokenizer|model folder|model\.safetensors|pytorch_model\.bin/
-          .test(e.message));
-    if (known) {
+    if (isInputError(e)) {
       console.error(`${name}: ${(e as Error).message}`);
       Deno.exit(1);
     }

@@ -12,7 +12,7 @@ import { ensureSyntheticDataset } from "../data/synthetic/generate.ts";
 import { cuda, setNumThreads } from "../tensor/index.ts";
 import { describeData, loadTrainData } from "../train/data.ts";
 import { evaluateModel, writeEvaluation } from "../train/evaluate.ts";
-import { MetricsLog } from "../train/metrics_log.ts";
+import { DsvaMetricsLog } from "../train/records.ts";
 import { buildModel } from "../train/model.ts";
 import { attentionPictures } from "../train/pictures.ts";
 import { writeReportHtml } from "../train/report_html.ts";
@@ -22,7 +22,8 @@ import {
   readCheckpoint,
   type TrainCheckpoint,
 } from "../train/state.ts";
-import { NonFiniteLossError, Trainer, type TrainOutcome } from "../train/trainer.ts";
+import { NonFiniteLossError } from "../train/step.ts";
+import { Trainer, type TrainOutcome } from "../train/trainer.ts";
 import type { TrainConfig } from "../train/types.ts";
 import {
   checkResolvedConfig,
@@ -138,7 +139,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   const runDir = resumeDir ?? await createRunDir(config.runsDir, config.name);
   await Deno.mkdir(`${runDir}/checkpoints`, { recursive: true });
   await writeJsonAtomic(`${runDir}/config.json`, config);
-  const metrics = new MetricsLog(`${runDir}/metrics.jsonl`);
+  const metrics = new DsvaMetricsLog(`${runDir}/metrics.jsonl`);
   console.log(`run folder: ${runDir}`);
 
   const model = await buildModel(config, data.numAttributes, data.groups);

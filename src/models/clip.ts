@@ -50,6 +50,47 @@ export function clipConfigFromHf(json: Record<string, unknown>, where = "config.
   };
 }
 
+/** A CLIPConfig as a Hugging Face `config.json` object (transformers' CLIPConfig layout; the
+ * inverse of {@link clipConfigFromHf}), so `CLIPModel.fromPretrained` and transformers both
+ * read the folder. */
+export function clipConfigToHf(c: CLIPConfig): Record<string, unknown> {
+  const v = c.vision, t = c.text;
+  return {
+    architectures: ["CLIPModel"],
+    model_type: "clip",
+    projection_dim: c.projectionDim,
+    logit_scale_init_value: c.logitScaleInit,
+    text_config: {
+      model_type: "clip_text_model",
+      vocab_size: t.vocabSize,
+      hidden_size: t.hiddenSize,
+      intermediate_size: t.intermediateSize,
+      num_hidden_layers: t.numLayers,
+      num_attention_heads: t.numHeads,
+      max_position_embeddings: t.maxPositionEmbeddings,
+      hidden_act: t.act,
+      layer_norm_eps: t.layerNormEps,
+      projection_dim: c.projectionDim,
+      bos_token_id: t.bosTokenId,
+      eos_token_id: t.eosTokenId,
+      pad_token_id: t.padTokenId,
+    },
+    vision_config: {
+      model_type: "clip_vision_model",
+      image_size: v.imageSize,
+      patch_size: v.patchSize,
+      hidden_size: v.hiddenSize,
+      intermediate_size: v.intermediateSize,
+      num_hidden_layers: v.numLayers,
+      num_attention_heads: v.numHeads,
+      num_channels: v.channels,
+      hidden_act: v.act,
+      layer_norm_eps: v.layerNormEps,
+      projection_dim: c.projectionDim,
+    },
+  };
+}
+
 /** `x / ‖x‖₂` over the last dimension, computed as transformers does
  * (`x / sum(x²)^0.5`). */
 export function l2Normalize(x: Tensor): Tensor {

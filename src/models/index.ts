@@ -29,6 +29,7 @@ export {
 export {
   type CLIPConfig,
   clipConfigFromHf,
+  clipConfigToHf,
   type CLIPInputs,
   CLIPModel,
   type CLIPOutput,

@@ -1,6 +1,6 @@
 /** `report.html`: a run at a glance — results, loss and accuracy curves (inline SVG), the
  * seen–unseen curve, a per-epoch table, attention-map pictures and the confusion matrix. */
-import type { EpochRecord, MetricsRecord, StepRecord } from "./metrics_log.ts";
+import type { EpochRecord, MetricsRecord, StepRecord } from "./records.ts";
 import type { AttentionPicture } from "./pictures.ts";
 import { lineChart } from "./svg_chart.ts";
 import type { TrainConfig } from "./types.ts";

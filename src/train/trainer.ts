@@ -11,10 +11,9 @@
  * @module
  */
 import { EpisodicSampler } from "../data/episodic_sampler.ts";
-import { ImageLoader } from "../data/loader.ts";
-import { hashKeys } from "../data/rng.ts";
+import { ImageLoader, type LoadedBatch } from "../data/loader.ts";
 import { batchToTensor } from "../data/tensor.ts";
-import { dsvaLoss, lossValues } from "../dsva/losses.ts";
+import type { DsvaLossConfig } from "../dsva/losses.ts";
 import type { DSVA } from "../dsva/model.ts";
 import {
   type DsvaRecipe,
@@ -25,14 +24,20 @@ import {
 } from "../dsva/recipes.ts";
 import { saveCheckpoint } from "../io/checkpoint.ts";
 import { Adam } from "../optim/adam.ts";
+import {
+  type LoopHooks,
+  resumePosition,
+  runEpochs,
+  type RunPosition,
+  startPosition,
+} from "../run/loop.ts";
 import type { Device } from "../tensor/device.ts";
-import { fromBuffer, manualSeed, noGrad, scope, type Tensor } from "../tensor/index.ts";
+import { fromBuffer, noGrad, scope, type Tensor } from "../tensor/index.ts";
 import type { TrainData } from "./data.ts";
 import { branchResult, chooseGamma, heldoutSeenAccuracy } from "./metrics.ts";
-import type { EpochRecord, MetricsLog } from "./metrics_log.ts";
+import type { DsvaMetricsLog, EpochRecord } from "./records.ts";
 import { acInTraining, runRecipe } from "./recipe.ts";
 import { concatSets, normalizationOf, scoreSamples, trainingTransform } from "./scoring.ts";
-import { maybeAutocast } from "./scoring.ts";
 import {
   type BestState,
   CHECKPOINTS,
@@ -41,42 +46,12 @@ import {
   type TrainCheckpoint,
   type TrainerState,
 } from "./state.ts";
+import { dsvaTrainStep } from "./step.ts";
 import type { TrainConfig } from "./types.ts";
 
-/** A non-finite loss: training stops, naming the step. */
-export class NonFiniteLossError extends Error {
-  override name = "NonFiniteLossError";
-  constructor(
-    readonly step: number,
-    readonly epoch: number,
-    readonly batch: number,
-    readonly terms: Record<string, number>,
-  ) {
-    super(
-      `the loss is ${terms.total} at step ${step} (epoch ${epoch}, batch ${batch}); terms: ${
-        Object.entries(terms).map(([k, v]) => `${k}=${v}`).join(", ")
-      }. Training stopped before applying it; the last good checkpoint is ${CHECKPOINTS.last} ` +
-        `(try a lower learning rate)`,
-    );
-  }
-}
-
-/** What the trainer reports while it runs. */
-export interface TrainHooks {
-  /** After every step. */
-  onStep?(s: {
-    step: number;
-    totalSteps: number;
-    epoch: number;
-    loss: number;
-    imagesPerSecond: number;
-    etaSeconds: number | null;
-  }): void;
-  /** A line for the user (epoch summaries, checkpoints). */
-  log(line: string): void;
-  /** Checked between steps: a reason to stop now (e.g. `SIGINT`), or null. */
-  stopRequested(): string | null;
-}
+/** What the trainer reports while it runs (progress after every step, lines for the user)
+ * and the stop request it polls between steps: the shared run loop's hooks. */
+export type TrainHooks = LoopHooks;
 
 /** How a run ended. */
 export interface TrainOutcome {
@@ -105,19 +80,16 @@ export class Trainer {
   #opt: Adam | null = null;
   #optPhase: RecipePhase | null = null;
   #optEpoch = -1;
-  #step = 0;
-  #epochsDone = 0;
-  #next = { epoch: 0, batch: 0 };
+  #pos: RunPosition = startPosition();
   #state: TrainerState = { best: null, elapsed: 0, lossEma: NaN, epochLossSum: 0, epochSteps: 0 };
   #t0 = performance.now();
-  #stepsThisProcess = 0;
 
   constructor(
     readonly model: DSVA,
     readonly data: TrainData,
     readonly config: TrainConfig,
     readonly runDir: string,
-    readonly metrics: MetricsLog,
+    readonly metrics: DsvaMetricsLog,
   ) {
     this.recipe = runRecipe(config);
     this.totalSteps = config.epochs * config.batchesPerEpoch;
@@ -142,20 +114,20 @@ export class Trainer {
 
   /** Steps done so far. */
   get step(): number {
-    return this.#step;
+    return this.#pos.step;
   }
 
-  /** Restores a checkpoint written by {@link Trainer.saveState}. */
+  /** Restores a checkpoint written by {@link Trainer.saveState} (and cuts the metrics log back
+   * to it). */
   restore(ck: TrainCheckpoint): void {
     noGrad(() => this.model.loadStateDict(ck.model, { strict: true }));
-    this.#step = ck.step;
-    this.#epochsDone = ck.epoch;
-    this.#next = { epoch: ck.sampler.epoch, batch: ck.sampler.batch };
-    if (this.#next.batch >= this.config.batchesPerEpoch) {
-      this.#next = { epoch: this.#next.epoch + 1, batch: 0 };
-    }
+    this.#pos = resumePosition(
+      { step: ck.step, epochsDone: ck.epoch, next: { ...ck.sampler } },
+      this.config.batchesPerEpoch,
+      this.metrics,
+    );
     this.#state = { ...ck.trainer };
-    const epoch = this.#next.epoch;
+    const epoch = this.#pos.next.epoch;
     if (ck.optimizer && epoch < this.config.epochs) {
       const carry = this.recipe.optimizer.lifetime === "run" || ck.optimizerEpoch === epoch;
       if (carry) {
@@ -170,12 +142,12 @@ export class Trainer {
     const path = `${this.runDir}/${CHECKPOINTS.last}`;
     const state: TrainCheckpoint = {
       kind: "train-state",
-      step: this.#step,
-      epoch: this.#epochsDone,
+      step: this.#pos.step,
+      epoch: this.#pos.epochsDone,
       model: this.model.stateDict(),
       optimizer: this.#opt ? this.#opt.stateDict() : null,
       optimizerEpoch: this.#optEpoch,
-      sampler: { seed: this.config.seed, epoch: this.#next.epoch, batch: this.#next.batch },
+      sampler: { seed: this.config.seed, ...this.#pos.next },
       rng: { seed: this.config.seed, ...RNG_NOTE },
       config: this.config,
       trainer: { ...this.#state, elapsed: this.#elapsed() },
@@ -230,14 +202,12 @@ export class Trainer {
   async run(hooks: TrainHooks): Promise<TrainOutcome> {
     const cfg = this.config;
     this.#t0 = performance.now();
-    this.#stepsThisProcess = 0;
     const sampler = new EpisodicSampler(this.data.train.map((s) => s.label), {
       ways: cfg.ways,
       shots: cfg.shots,
       batchesPerEpoch: cfg.batchesPerEpoch,
       seed: cfg.seed,
     });
-    sampler.restore({ seed: cfg.seed, ...this.#next });
     const loader = new ImageLoader(this.data.train, {
       transform: trainingTransform(cfg),
       normalization: normalizationOf(cfg),
@@ -247,59 +217,61 @@ export class Trainer {
     });
     const seenRow = new Map(this.data.seen.map((c, i) => [c, i]));
     const device = cfg.device as Device;
-    let ips = 0;
+    // The epoch's phase: set by beginEpoch, used by its steps.
+    let opt: Adam | null = null;
+    let lossCfg: DsvaLossConfig | null = null;
+    let useAC = false;
     this.model.train();
 
-    while (this.#next.epoch < cfg.epochs) {
-      const epoch = this.#next.epoch;
-      const phase = recipePhase(this.recipe, epoch);
-      this.#applyFreezing(phase);
-      const opt = this.#ensureOptimizer(epoch);
-      const lossCfg = recipeLoss(this.recipe, epoch);
-      const useAC = acInTraining(cfg, epoch);
-      if (this.#next.batch === 0) {
-        this.#state.epochLossSum = 0;
-        this.#state.epochSteps = 0;
-        hooks.log(
-          `epoch ${epoch + 1}/${cfg.epochs}: ${phase.name}; AC ${useAC ? "on" : "off"}; lr ${
-            groupLearningRates(this.recipe, epoch, 0).map((x) => x.toExponential(1)).join(", ")
-          }`,
-        );
-      }
-      let tStep = performance.now();
-      let stopped: string | null = null;
-      let hitMax = false;
-      for await (const b of loader.batches(sampler.epoch())) {
-        const lrs = groupLearningRates(this.recipe, epoch, b.batch);
-        lrs.forEach((lr, i) => (opt.paramGroups[i].lr = lr));
-        manualSeed(hashKeys([cfg.seed, this.#step]));
-        const values = scope(() => {
-          const x = batchToTensor(b, device);
-          const y = fromBuffer(
-            BigInt64Array.from(b.labels, (l) => BigInt(seenRow.get(l)!)),
-            [b.labels.length],
-            { dtype: "int64", device },
+    const outcome = await runEpochs<LoadedBatch>({
+      epochs: cfg.epochs,
+      batchesPerEpoch: cfg.batchesPerEpoch,
+      maxSteps: cfg.maxSteps,
+      position: this.#pos,
+      batches: (epoch, from) => {
+        sampler.restore({ seed: cfg.seed, epoch, batch: from });
+        return loader.batches(sampler.epoch());
+      },
+      beginEpoch: (epoch, from) => {
+        const phase = recipePhase(this.recipe, epoch);
+        this.#applyFreezing(phase);
+        opt = this.#ensureOptimizer(epoch);
+        lossCfg = recipeLoss(this.recipe, epoch);
+        useAC = acInTraining(cfg, epoch);
+        if (from === 0) {
+          this.#state.epochLossSum = 0;
+          this.#state.epochSteps = 0;
+          hooks.log(
+            `epoch ${epoch + 1}/${cfg.epochs}: ${phase.name}; AC ${useAC ? "on" : "off"}; lr ${
+              groupLearningRates(this.recipe, epoch, 0).map((x) => x.toExponential(1)).join(", ")
+            }`,
           );
-          const result = maybeAutocast(cfg, () => {
-            const out = this.model.forward(x, this.seenAttributes, { useAC });
-            return dsvaLoss(this.model, out, y, this.seenAttributes, lossCfg);
-          });
-          const v = lossValues(result);
-          if (!Number.isFinite(v.total)) {
-            throw new NonFiniteLossError(this.#step + 1, epoch, b.batch, v);
-          }
-          opt.zeroGrad();
-          result.total.backward();
-          opt.step();
-          return v;
-        });
-        this.#step++;
-        this.#stepsThisProcess++;
-        this.#next = { epoch, batch: b.batch + 1 };
-        const now = performance.now();
-        const stepIps = b.shape[0] / Math.max(1e-6, (now - tStep) / 1000);
-        tStep = now;
-        ips = ips === 0 ? stepIps : 0.9 * ips + 0.1 * stepIps;
+        }
+      },
+      step: (b, epoch, since) => {
+        const optimizer = opt!;
+        const lrs = groupLearningRates(this.recipe, epoch, b.batch);
+        lrs.forEach((lr, i) => (optimizer.paramGroups[i].lr = lr));
+        const values = scope(() =>
+          dsvaTrainStep({
+            model: this.model,
+            optimizer,
+            pixels: batchToTensor(b, device),
+            labels: fromBuffer(
+              BigInt64Array.from(b.labels, (l) => BigInt(seenRow.get(l)!)),
+              [b.labels.length],
+              { dtype: "int64", device },
+            ),
+            attributes: this.seenAttributes,
+            loss: lossCfg!,
+            useAC,
+            config: cfg,
+            step: this.#pos.step,
+            epoch,
+            batch: b.batch,
+          })
+        );
+        const stepIps = b.shape[0] / Math.max(1e-6, (performance.now() - since) / 1000);
         const s = this.#state;
         s.lossEma = Number.isFinite(s.lossEma)
           ? 0.95 * s.lossEma + 0.05 * values.total
@@ -309,7 +281,7 @@ export class Trainer {
         const { total, ...terms } = values;
         this.metrics.append({
           type: "step",
-          step: this.#step,
+          step: this.#pos.step + 1,
           epoch,
           batch: b.batch,
           loss: total,
@@ -318,58 +290,22 @@ export class Trainer {
           imagesPerSecond: stepIps,
           time: this.#elapsed(),
         });
-        const perStep = (now - this.#t0) / 1000 / this.#stepsThisProcess;
-        const left =
-          (cfg.maxSteps > 0 ? Math.min(cfg.maxSteps, this.totalSteps) : this.totalSteps) -
-          this.#step;
-        hooks.onStep?.({
-          step: this.#step,
-          totalSteps: this.totalSteps,
-          epoch,
-          loss: s.lossEma,
-          imagesPerSecond: ips,
-          etaSeconds: perStep * Math.max(0, left),
-        });
-        if (cfg.maxSteps > 0 && this.#step >= cfg.maxSteps) {
-          hitMax = true;
-          break;
-        }
-        // Let signal handlers run: with batches prefetched, awaiting the loader alone may never
-        // reach the event loop's timers and signals.
-        await new Promise((r) => setTimeout(r, 0));
-        stopped = hooks.stopRequested();
-        if (stopped) break;
-      }
-      if (stopped && this.#next.batch < cfg.batchesPerEpoch) {
-        const path = await this.saveState(`interrupt:${stopped}`);
-        hooks.log(`${stopped}: stopped after step ${this.#step}; checkpoint ${path}`);
-        return this.#outcome("interrupted", stopped);
-      }
-      // The epoch is over (or cut short by maxSteps): evaluate, select, checkpoint.
-      this.#next = { epoch: epoch + 1, batch: 0 };
-      this.#epochsDone = epoch + 1;
-      const last = epoch + 1 >= cfg.epochs || hitMax;
-      if ((epoch + 1) % cfg.evalEvery === 0 || last) await this.#evaluateEpoch(epoch, hooks);
-      await this.saveState(hitMax ? "max-steps" : "epoch");
-      if (hitMax) {
-        hooks.log(`maxSteps ${cfg.maxSteps} reached after epoch ${epoch + 1}`);
-        break;
-      }
-      stopped = stopped ?? hooks.stopRequested();
-      if (stopped && !last) {
-        hooks.log(`${stopped}: stopped after epoch ${epoch + 1}; checkpoint saved`);
-        return this.#outcome("interrupted", stopped);
-      }
-    }
-    return this.#outcome("finished");
+        return { images: b.shape[0], loss: s.lossEma };
+      },
+      endEpoch: async (epoch, last) => {
+        if ((epoch + 1) % cfg.evalEvery === 0 || last) await this.#evaluateEpoch(epoch, hooks);
+      },
+      checkpoint: (reason) => this.saveState(reason),
+    }, hooks);
+    return this.#outcome(outcome.status, outcome.reason);
   }
 
   #outcome(status: TrainOutcome["status"], reason?: string): TrainOutcome {
     return {
       status,
       ...(reason ? { reason } : {}),
-      step: this.#step,
-      epochsDone: this.#epochsDone,
+      step: this.#pos.step,
+      epochsDone: this.#pos.epochsDone,
       best: this.#state.best,
       seconds: this.#elapsed(),
     };
@@ -406,10 +342,10 @@ export class Trainer {
     const prev = this.#state.best;
     const isBest = prev === null || score > prev.score;
     if (isBest) {
-      this.#state.best = { epoch, step: this.#step, score, metric };
+      this.#state.best = { epoch, step: this.#pos.step, score, metric };
       const ck: ModelCheckpoint = {
         kind: "model",
-        step: this.#step,
+        step: this.#pos.step,
         epoch,
         model: this.model.stateDict(),
         config: cfg,
@@ -421,7 +357,7 @@ export class Trainer {
     const rec: EpochRecord = {
       type: "epoch",
       epoch,
-      step: this.#step,
+      step: this.#pos.step,
       trainLoss: s.epochSteps > 0 ? s.epochLossSum / s.epochSteps : NaN,
       heldoutSeenAcc: heldoutAcc,
       test,

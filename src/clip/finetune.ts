@@ -1,5 +1,5 @@
 /** CLIP contrastive fine-tuning (or training from scratch) on image–caption pairs: the loop of
- * `deno task clip:finetune`.
+ * `deno task clip:finetune`, on the run loop `deno task train` uses (`src/run/loop.ts`).
  *
  * One step: a batch of images (augmented: RandomResizedCrop, flips), one of each image's
  * captions drawn at random, the symmetric contrastive loss with the learned temperature, AdamW
@@ -8,7 +8,7 @@
  * depend only on (seed, e, b), so a resumed run continues exactly where the checkpoint was
  * taken.
  *
- * The run folder follows `deno task train`'s convention (`src/cli/run_dir.ts`, reused):
+ * The run folder follows `deno task train`'s convention (`src/run/run_dir.ts`):
  * `<runsDir>/<YYYYMMDD-HHMMSS>-<name>/` with `config.json` (the resolved configuration),
  * `log.jsonl` (one JSON object per logged step), `checkpoints/last.safetensors` (model,
  * optimizer and schedule: what `--resume` needs), `tokenizer/` (a from-scratch run's BPE) and,
@@ -22,157 +22,37 @@ import { CLIPTokenizer } from "../models/tokenizer.ts";
 import { CosineWithWarmup } from "../optim/index.ts";
 import { loadCheckpoint, saveCheckpoint } from "../io/index.ts";
 import { DataError } from "../data/errors.ts";
-import { ImageLoader } from "../data/loader.ts";
+import { ImageLoader, type LoadedBatch } from "../data/loader.ts";
 import { CLIP as CLIP_NORM } from "../data/normalize.ts";
 import { Rng } from "../data/rng.ts";
 import { ShuffledBatchSampler } from "../data/shuffle_sampler.ts";
 import type { BatchPlan } from "../data/sampler.ts";
-import {
-  CenterCrop,
-  Compose,
-  RandomHorizontalFlip,
-  RandomResizedCrop,
-  RandomVerticalFlip,
-  Resize,
-  type Transform,
-} from "../data/transforms.ts";
 import { batchToTensor } from "../data/tensor.ts";
-import { ensureSyntheticDataset, SYNTHETIC_SPLIT } from "../data/synthetic/generate.ts";
-import { openDatasetFolder } from "../data/dataset.ts";
 import { Progress } from "../run/progress.ts";
-import { type CaptionedImage, readCaptions } from "./captions.ts";
-import { bpeTokenizerFiles, trainBpe } from "./bpe.ts";
-import {
-  clampLogitScale,
-  clipOptimizer,
-  contrastiveLoss,
-  initClipWeights,
-  saveHfClip,
-  tinyClipConfig,
-  type TinyClipOptions,
-} from "./clip_train.ts";
+import { MetricsLog } from "../run/metrics_log.ts";
+import { resumePosition, runEpochs, startPosition } from "../run/loop.ts";
 import { createRunDir, writeJsonAtomic as writeJson } from "../run/run_dir.ts";
+import { bpeTokenizerFiles, trainBpe } from "./bpe.ts";
+import type { FinetuneConfig, FinetuneModel } from "./finetune_config.ts";
+import { clampLogitScale, contrastiveLoss } from "./loss.ts";
+import { clipOptimizer } from "./optimizer.ts";
+import { loadCaptionPairs } from "./pairs.ts";
+import { saveHfClip } from "./save.ts";
+import { initClipWeights, tinyClipConfig, type TinyClipOptions } from "./tiny.ts";
+import { clipTrainTransform } from "./transforms.ts";
 
-/** Appends one JSON line to `<dir>/log.jsonl`. */
-async function appendLog(dir: string, entry: Record<string, unknown>): Promise<void> {
-  await Deno.writeTextFile(`${dir}/log.jsonl`, JSON.stringify(entry) + "\n", { append: true });
-}
-
-/** Where the image–caption pairs come from. */
-export type CaptionSource =
-  /** The synthetic scenes' `captions.json`; `part` `trainval` = the seen classes' training
-   * images only (the default: the CLIP never sees an unseen class), `all` = every image. */
-  | {
-    kind: "synthetic";
-    seed: number;
-    imagesPerClass: number;
-    size: number;
-    part: "trainval" | "all";
-  }
-  /** A caption file (RSICD/UCM JSON, `captions.json` or CSV; see `captions.ts`). */
-  | { kind: "file"; file: string; images: string | null; splits: string[] | null };
-
-/** The model trained: a small CLIP from scratch (with a BPE tokenizer trained on the captions),
- * or a Hugging Face CLIP folder fine-tuned. */
-export type FinetuneModel =
-  | {
-    kind: "scratch";
-    imageSize: number;
-    patchSize: number;
-    width: number;
-    visionLayers: number;
-    textLayers: number;
-    heads: number;
-    projectionDim: number;
-    contextLength: number;
-    /** Most BPE merges learned on the captions. */
-    maxMerges: number;
-  }
-  | { kind: "pretrained"; dir: string };
-
-/** Every setting of a fine-tuning run, resolved (written to `config.json`). */
-export interface FinetuneConfig {
-  name: string;
-  data: CaptionSource;
-  model: FinetuneModel;
-  epochs: number;
-  batchSize: number;
+/** One line of `log.jsonl`: the figures of the steps since the previous line. */
+export interface FinetuneLogEntry {
+  step: number;
+  epoch: number;
+  /** Mean loss and training-batch retrieval accuracy over those steps. */
+  loss: number;
+  accuracy: number;
+  /** exp(logit_scale) after the step. */
+  logitScale: number;
   lr: number;
-  weightDecay: number;
-  warmupSteps: number;
-  /** RandomResizedCrop's smallest area fraction, and the flips (aerial images have no up). */
-  augment: { minScale: number; hflip: boolean; vflip: boolean };
-  seed: number;
-  threads: number;
-  device: string;
-  runsDir: string;
-  /** Save `checkpoints/last.safetensors` every this many steps (and at the end). */
-  checkpointEvery: number;
-  /** Log a line every this many steps (0: once per epoch). */
-  logEvery: number;
-  /** Stop after this many steps in total (0: no limit). */
-  maxSteps: number;
-  loaderConcurrency: number;
-}
-
-/** The default run: the synthetic scenes' captions (seen classes' training images), a small
- * CLIP from scratch at 48×48 (patch 8, width 96, 3 vision and 2 text layers; 0.5 M
- * parameters), 60 epochs of batch 64 (360 steps), AdamW lr 1e-3, weight decay 0.1, 50 warm-up
- * steps, then cosine decay. */
-export const FINETUNE_DEFAULTS: FinetuneConfig = {
-  name: "clip",
-  data: { kind: "synthetic", seed: 0, imagesPerClass: 40, size: 96, part: "trainval" },
-  model: {
-    kind: "scratch",
-    imageSize: 48,
-    patchSize: 8,
-    width: 96,
-    visionLayers: 3,
-    textLayers: 2,
-    heads: 4,
-    projectionDim: 96,
-    contextLength: 64,
-    maxMerges: 4000,
-  },
-  epochs: 60,
-  batchSize: 64,
-  lr: 1e-3,
-  weightDecay: 0.1,
-  warmupSteps: 50,
-  augment: { minScale: 0.5, hflip: true, vflip: true },
-  seed: 0,
-  threads: Math.max(1, Math.min(16, navigator.hardwareConcurrency ?? 1)),
-  device: "cpu",
-  runsDir: "runs",
-  checkpointEvery: 100,
-  logEvery: 0,
-  maxSteps: 0,
-  loaderConcurrency: 4,
-};
-
-/** Image–caption pairs of a source (images checked to exist). */
-export async function loadCaptionPairs(src: CaptionSource): Promise<CaptionedImage[]> {
-  if (src.kind === "file") {
-    return await readCaptions(src.file, {
-      images: src.images ?? undefined,
-      splits: src.splits ?? undefined,
-    });
-  }
-  const { dir } = await ensureSyntheticDataset({
-    seed: src.seed,
-    imagesPerClass: src.imagesPerClass,
-    size: src.size,
-  });
-  const ds = await openDatasetFolder(dir, { split: SYNTHETIC_SPLIT });
-  const caps = await readCaptions(`${dir}/captions.json`, { images: `${dir}/images` });
-  const byPath = new Map(caps.map((c) => [c.path, c.captions]));
-  const idx = src.part === "all" ? ds.samples.map((_, i) => i) : ds.split.trainval;
-  return idx.map((i) => {
-    const s = ds.samples[i];
-    const captions = byPath.get(s.path);
-    if (!captions) throw new DataError(`${dir}/captions.json`, `no captions for ${ds.files[i]}`);
-    return { path: s.path, captions, label: s.label };
-  });
+  /** Images per second of this process so far. */
+  imagesPerSecond: number;
 }
 
 /** The image size of the model a config trains. */
@@ -182,23 +62,10 @@ async function modelImageSize(m: FinetuneModel): Promise<number> {
   return cfg.vision_config?.image_size ?? 224;
 }
 
-/** Training augmentation of a config at `size`. */
-export function finetuneTransform(c: FinetuneConfig, size: number): Transform {
-  const steps = [RandomResizedCrop(size, { scale: [c.augment.minScale, 1] })];
-  if (c.augment.hflip) steps.push(RandomHorizontalFlip());
-  if (c.augment.vflip) steps.push(RandomVerticalFlip());
-  return Compose(...steps);
-}
-
-/** The evaluation transform of a CLIP at `size`: Resize(size) → CenterCrop(size). */
-export function clipEvalTransform(size: number): Transform {
-  return Compose(Resize(size), CenterCrop(size));
-}
-
 /** What a finished run reports. */
 export interface FinetuneResult {
   runDir: string;
-  /** `finished`, or `stopped` early (SIGINT/SIGTERM or `stopAfterSteps`; checkpoint saved,
+  /** `finished`, or `stopped` early (`stopRequested` or `stopAfterSteps`; checkpoint saved,
    * continue with `--resume`). */
   status: "finished" | "stopped";
   /** The Hugging Face CLIP folder written at the end (null when stopped). */
@@ -221,6 +88,9 @@ export interface FinetuneOptions {
   log?: (line: string) => void;
   /** Show the progress bar (default: when stderr is a terminal). */
   progress?: boolean;
+  /** Polled between steps: a reason to stop now (the command passes its SIGINT/SIGTERM
+   * token's `reason`), or null. The run saves a checkpoint and ends `stopped`. */
+  stopRequested?: () => string | null;
   /** Stop (checkpoint saved) after this many steps in this session (for tests). */
   stopAfterSteps?: number;
 }
@@ -321,39 +191,36 @@ export async function finetuneClip(
     totalSteps,
   });
 
-  let step = 0;
+  const metrics = new MetricsLog<FinetuneLogEntry>(`${runDir}/log.jsonl`);
   const ckpt = `${runDir}/checkpoints/last.safetensors`;
+  let position = startPosition();
   if (opts.resumeDir) {
     using s = await loadCheckpoint(ckpt, { device });
     model.loadStateDict(s.model as Map<string, Tensor>, { strict: true });
     opt.loadStateDict(s.optimizer as Parameters<typeof opt.loadStateDict>[0]);
     sched.loadStateDict(s.schedule as { lastStep: number });
-    step = s.step;
-    log(`resumed ${runDir} at step ${step}/${totalSteps}`);
+    const done = Math.floor(s.step / perEpoch);
+    position = resumePosition(
+      { step: s.step, epochsDone: done, next: { epoch: done, batch: s.step % perEpoch } },
+      perEpoch,
+      metrics,
+    );
+    log(`resumed ${runDir} at step ${position.step}/${totalSteps}`);
   }
 
   const loader = new ImageLoader(pairs.map((p, i) => ({ path: p.path, label: p.label ?? i })), {
-    transform: finetuneTransform(config, size),
+    transform: clipTrainTransform(config.augment, size),
     normalization: CLIP_NORM,
     concurrency: config.loaderConcurrency,
     seed: config.seed,
   });
-  function* plans(from: number): Generator<BatchPlan> {
-    for (let s = from; s < totalSteps; s++) {
-      const epoch = Math.floor(s / perEpoch), batch = s % perEpoch;
+  /** Batches `from`.. of `epoch`, up to the run's last step. */
+  function* plans(epoch: number, from: number): Generator<BatchPlan> {
+    const end = Math.min(perEpoch, totalSteps - epoch * perEpoch);
+    for (let batch = from; batch < end; batch++) {
       yield { epoch, batch, indices: sampler.plan(epoch, batch) };
     }
   }
-  const save = async () => {
-    await saveCheckpoint(ckpt, {
-      step,
-      epoch: Math.floor(step / perEpoch),
-      model: model.stateDict(),
-      optimizer: opt.stateDict(),
-      schedule: sched.stateDict(),
-      config,
-    });
-  };
 
   log(
     `clip:finetune → ${runDir}\n  ${pairs.length} image–caption pairs, ${
@@ -364,19 +231,17 @@ export async function finetuneClip(
   let emaLoss = NaN, lossSum = 0, accSum = 0, n = 0, lastLoss = NaN, lastAcc = NaN;
   let images = 0;
   const tLoop = performance.now();
-  const startStep = step;
-  let interrupted = false;
-  const onSignal = () => {
-    interrupted = true;
-  };
-  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
-  for (const sig of signals) {
-    try {
-      Deno.addSignalListener(sig, onSignal);
-    } catch { /* not supported here */ }
-  }
-  try {
-    for await (const b of loader.batches(plans(step))) {
+  const startStep = position.step;
+  const stopAfter = opts.stopAfterSteps ?? 0;
+  const outcome = await runEpochs<LoadedBatch>({
+    epochs: Math.ceil(totalSteps / perEpoch),
+    batchesPerEpoch: perEpoch,
+    maxSteps: config.maxSteps,
+    checkpointEvery: config.checkpointEvery,
+    checkpointEachEpoch: false,
+    position,
+    batches: (epoch, from) => loader.batches(plans(epoch, from)),
+    step: (b) => {
       const rng = (slot: number) => new Rng(config.seed, b.epoch, b.batch, slot, 0xc1);
       const texts = b.indices.map((i, slot) => rng(slot).pick(pairs[i].captions));
       const { loss, acc } = scope(() => {
@@ -395,7 +260,7 @@ export async function finetuneClip(
       opt.step();
       clampLogitScale(model);
       sched.step();
-      step++;
+      const step = position.step + 1;
       images += b.indices.length;
       if (!Number.isFinite(loss)) {
         throw new Error(`clip:finetune: the loss is ${loss} at step ${step}`);
@@ -404,21 +269,12 @@ export async function finetuneClip(
       lossSum += loss;
       accSum += acc;
       n++;
-      const secs = (performance.now() - tLoop) / 1000;
-      bar.update({
-        step,
-        totalSteps,
-        epoch: b.epoch,
-        epochs: Math.ceil(totalSteps / perEpoch),
-        loss: emaLoss,
-        imagesPerSecond: images / secs,
-        etaSeconds: (secs / images) * (totalSteps - step) * batchSize,
-      });
       if (step % logEvery === 0 || step === totalSteps) {
+        const secs = (performance.now() - tLoop) / 1000;
         lastLoss = lossSum / n;
         lastAcc = accSum / n;
         const scale = Math.exp(model.logitScale.item() as number);
-        const entry = {
+        metrics.append({
           step,
           epoch: b.epoch,
           loss: lastLoss,
@@ -426,8 +282,7 @@ export async function finetuneClip(
           logitScale: scale,
           lr: opt.paramGroups[0].lr,
           imagesPerSecond: images / secs,
-        };
-        await appendLog(runDir, entry);
+        });
         log(
           `  step ${String(step).padStart(5)}  epoch ${b.epoch + 1}  loss ${
             lastLoss.toFixed(4)
@@ -437,19 +292,29 @@ export async function finetuneClip(
         );
         lossSum = accSum = n = 0;
       }
-      if (step % config.checkpointEvery === 0 && step < totalSteps) await save();
-      if (interrupted || (opts.stopAfterSteps && step - startStep >= opts.stopAfterSteps)) break;
-    }
-  } finally {
-    for (const sig of signals) {
-      try {
-        Deno.removeSignalListener(sig, onSignal);
-      } catch { /* not supported here */ }
-    }
-  }
+      return { images: b.indices.length, loss: emaLoss };
+    },
+    checkpoint: async () => {
+      await saveCheckpoint(ckpt, {
+        step: position.step,
+        epoch: Math.floor(position.step / perEpoch),
+        model: model.stateDict(),
+        optimizer: opt.stateDict(),
+        schedule: sched.stateDict(),
+        config,
+      });
+      return ckpt;
+    },
+  }, {
+    onStep: (s) => bar.update(s),
+    log,
+    stopRequested: () =>
+      opts.stopRequested?.() ??
+        (stopAfter > 0 && position.step - startStep >= stopAfter ? "stopAfterSteps" : null),
+  });
   bar.clear();
-  await save();
-  const finished = step >= totalSteps;
+  const step = position.step;
+  const finished = outcome.status === "finished";
   let modelDir: string | null = null;
   if (finished) {
     modelDir = `${runDir}/model`;
