@@ -34,7 +34,7 @@
  * after the last. Growth = (end − start) / start.
  * Env: DSVA_TORCH_PYTHON, the Python with torch (default .venv/bin/python). */
 import { torch } from "../mod.ts";
-import { resolveConfig } from "../src/cli/config.ts";
+import { resolveConfig } from "../src/config/index.ts";
 import { SCENE_CLASSES, sceneAttributeMatrix, sceneGroups } from "../src/data/synthetic/index.ts";
 import type { DSVA } from "../src/dsva/model.ts";
 import { recipeLoss, recipePhase } from "../src/dsva/recipes.ts";
@@ -43,7 +43,7 @@ import { Adam } from "../src/optim/adam.ts";
 import { buildModel } from "../src/train/model.ts";
 import { dsvaTrainStep } from "../src/train/step.ts";
 import { acInTraining, runRecipe } from "../src/train/recipe.ts";
-import type { TrainConfig } from "../src/train/types.ts";
+import type { TrainConfig } from "../src/config/types.ts";
 import {
   alternateRounds,
   compareRounds,

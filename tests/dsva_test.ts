@@ -441,7 +441,7 @@ Deno.test("DSVA recipes: official and clean schedules", () => {
   assert.ok(dsva.groupLearningRates(clean, 29, 299)[0] < 1e-8);
   assert.equal(dsva.recipePhase(clean, 0).groups[1].frozen, true);
   assert.equal(dsva.recipePhase(clean, 5).groups[1].frozen, false);
-  assert.ok(dsva.recipeUsesAc(off, 0));
+  assert.equal(off.ac.fromEpoch, 0); // the AC trains from the first epoch
   assert.equal(
     dsva.OFFICIAL_SCRIPTS.find((s) => s.split === "60/10" && s.setting === "zsl")?.ac,
     false,

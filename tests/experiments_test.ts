@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { readAttributes } from "../src/data/attributes.ts";
 import { readGroups } from "../src/data/groups.ts";
-import { resolveConfig } from "../src/cli/config.ts";
+import { resolveConfig } from "../src/config/index.ts";
 import { loadTrainData } from "../src/train/data.ts";
 import {
   type AttributeTable,

@@ -2,11 +2,9 @@
  * `deno task train` / `deno task eval` end to end on a tiny synthetic configuration (a 1-layer
  * ViT on 32×32 crops, 2 epochs × 3 batches): the run folder's contents, metrics.jsonl,
  * report.html, the last-line JSON of both commands; a non-finite loss stopping with the step
- * named; and config validation errors that name the field and where it came from.
+ * named; a bad flag exiting 2 (config validation itself: config_test.ts).
  */
 import assert from "node:assert/strict";
-import { ConfigError, mergePartial, readConfigFile, resolveConfig } from "../src/cli/config.ts";
-import { parseTrainArgs } from "../src/cli/train_args.ts";
 import { runScript, TINY } from "./train_helpers.ts";
 
 Deno.test("train + eval: a tiny synthetic run end to end", async () => {
@@ -184,76 +182,6 @@ Deno.test("train: a non-finite loss stops with the step named", async () => {
   } finally {
     await Deno.remove(runs, { recursive: true });
   }
-});
-
-Deno.test("train config: wrong types and unknown fields name the field and its source", async () => {
-  const err = (f: () => unknown) => {
-    try {
-      f();
-    } catch (e) {
-      assert.ok(e instanceof ConfigError, String(e));
-      return (e as Error).message;
-    }
-    assert.fail("no error");
-  };
-  let m = err(() => parseTrainArgs(["--epochs", "abc"]));
-  assert.match(m, /epochs: expected number, received string \(got "abc"\) \[--epochs\]/);
-  m = err(() => parseTrainArgs(["--epochs", "2.5"]));
-  assert.match(m, /epochs: .*integer.*\[--epochs\]/);
-  m = err(() => parseTrainArgs(["--recipe", "fancy"]));
-  assert.match(m, /recipe: .*"official"\|"clean".*\[--recipe\]/);
-  m = err(() => parseTrainArgs(["--threads", "many"]));
-  assert.match(m, /threads: expected a positive integer or "auto" .*\[--threads\]/);
-  m = err(() => parseTrainArgs(["--set", "loss.weights.mseVam=abc"]));
-  assert.match(m, /loss\.weights\.mseVam: expected number.*\[--set loss\.weights\.mseVam\]/);
-  m = err(() => parseTrainArgs(["--set", "loss.weights.mseVamm=1"]));
-  assert.match(m, /loss\.weights\.mseVamm: unknown field/);
-  m = err(() => parseTrainArgs(["--lr-heads", "-1"]));
-  assert.match(m, /lr\.heads: .*>0.*\[--lr-heads\]/);
-
-  const dir = await Deno.makeTempDir();
-  try {
-    const file = `${dir}/c.json`;
-    await Deno.writeTextFile(file, JSON.stringify({ epochs: "3", lr: { heads: "x" }, epoch: 1 }));
-    const e = await readConfigFile(file).then(() => null, (x) => x as Error);
-    assert.ok(e instanceof ConfigError);
-    assert.match(
-      e.message,
-      new RegExp(`epochs: expected number, received string \\(got "3"\\) \\[${file}\\]`),
-    );
-    assert.match(e.message, /lr: expected a positive number or \{heads, backbone, warmupSteps\}/);
-    assert.match(e.message, /epoch: unknown field "epoch"/);
-
-    // CLI overrides the file; the rest of the file stays.
-    await Deno.writeTextFile(file, JSON.stringify({ epochs: 3, seed: 7, lr: { heads: 0.01 } }));
-    const cfg = resolveConfig(
-      mergePartial(await readConfigFile(file), parseTrainArgs(["--epochs", "5"]).partial),
-    );
-    assert.equal(cfg.epochs, 5);
-    assert.equal(cfg.seed, 7);
-    assert.equal(cfg.lr.heads, 0.01);
-    assert.equal(cfg.lr.backbone, 1e-3);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-
-  // Combinations are checked when resolving.
-  m = err(() => resolveConfig(parseTrainArgs(["--heldout-fraction", "0"]).partial));
-  assert.match(m, /selection: heldout needs heldoutFraction > 0/);
-  m = err(() => resolveConfig(parseTrainArgs(["--autocast", "bf16"]).partial));
-  assert.match(m, /autocast: "bf16" runs on CUDA only/);
-  m = err(() => resolveConfig(parseTrainArgs(["--image-size", "60"]).partial));
-  assert.match(m, /imageSize: 60 is not a multiple of the patch size 8/);
-
-  // Recipe-dependent defaults.
-  const off = resolveConfig(parseTrainArgs(["--recipe", "official"]).partial);
-  assert.equal(off.selection, "official");
-  assert.equal(off.gamma, 1e-4);
-  assert.equal(off.loss.ceOnProbabilities, true);
-  const clip = resolveConfig(parseTrainArgs(["--backbone", "clip", "--weights", "/x"]).partial);
-  assert.equal(clip.imageSize, 224);
-  assert.equal(clip.lr.backbone, 1e-6);
-  assert.equal(clip.warmupEpochs, 5);
 });
 
 Deno.test("train CLI: a bad flag exits 2 with the field in the last line", async () => {

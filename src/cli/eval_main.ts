@@ -17,32 +17,30 @@ import { CHECKPOINTS, readCheckpoint } from "../train/state.ts";
 import { fromBuffer } from "../tensor/index.ts";
 import {
   checkResolvedConfig,
+  CONFIG_FLAGS,
   ConfigError,
   mergePartial,
   parsePartialConfig,
   resolveConfig,
-} from "./config.ts";
+} from "../config/index.ts";
+import { addConfigFlags, flagSource, readConfigFlags } from "./config_flags.ts";
 import { isDir } from "../run/run_dir.ts";
 
+/** The config flags `eval` takes as overrides of the checkpoint's config. */
+const EVAL_FLAGS = CONFIG_FLAGS.filter((f) => f.evalOverride);
+
 function program(): Command {
-  return new Command("deno task eval")
+  const p = new Command("deno task eval")
     .description("Evaluate a DSVA checkpoint: ZSL, GZSL (S, U, H), AUSUC, per branch.")
     .option("--run <runDir>", "a run folder (uses its checkpoints/best.safetensors)")
     .option("--checkpoint <file>", "a checkpoint file (best.safetensors or last.safetensors)")
     .option("--which <best|last>", "with --run: which checkpoint", "best")
-    .option("--gamma <x|heldout>", "calibrated-stacking γ, or chosen on held-out seen images")
-    .option(
-      "--gamma-retain <x>",
-      "with --gamma heldout: fraction of held-out seen images kept seen",
-    )
     .option("--no-ac", "no Attention Concentration at test time")
-    .option("--device <cpu|cuda|cuda:N>", "device")
-    .option("--autocast <none|bf16>", "CUDA autocast")
-    .option("--threads <n|auto>", "libtorch threads")
     .option("--out <dir>", "where to write eval.json etc. (default: the run folder)")
     .option("--pictures <n>", "also write n attention pictures into <out>/pictures", "0")
     .allowExcessArguments(false)
     .exitOverride();
+  return addConfigFlags(p, EVAL_FLAGS);
 }
 
 function fail(code: number, msg: string): never {
@@ -72,21 +70,15 @@ export async function main(argv: readonly string[]): Promise<void> {
     outDir = String(o.out ?? (parent.endsWith("/checkpoints") ? parent.slice(0, -12) : parent));
   }
 
-  // Overrides of the run's config, validated like the train flags.
+  // Overrides of the run's config, read and validated like the train flags.
   const num = (
     v: unknown,
   ) => (typeof v === "string" && v.trim() !== "" && Number.isFinite(Number(v)) ? Number(v) : v);
-  const over: Record<string, unknown> = {};
-  if (given("device")) over.device = o.device;
-  if (given("autocast")) over.autocast = o.autocast;
-  if (given("threads")) over.threads = num(o.threads);
-  if (given("gamma")) over.gamma = num(o.gamma);
-  if (given("gammaRetain")) over.gammaRetain = num(o.gammaRetain);
   let picturesN = 0;
   let config;
   try {
-    const flagOf = (p: string) => `--${p.split(".")[0]}`;
-    const partial = parsePartialConfig(over, flagOf);
+    const over = readConfigFlags(prog, EVAL_FLAGS);
+    const partial = parsePartialConfig(over.fields, flagSource(over.sources));
     const pn = num(o.pictures);
     if (typeof pn !== "number" || !Number.isInteger(pn) || pn < 0) {
       throw new ConfigError(

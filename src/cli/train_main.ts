@@ -24,7 +24,6 @@ import {
 } from "../train/state.ts";
 import { NonFiniteLossError } from "../train/step.ts";
 import { Trainer, type TrainOutcome } from "../train/trainer.ts";
-import type { TrainConfig } from "../train/types.ts";
 import {
   checkResolvedConfig,
   ConfigError,
@@ -32,26 +31,12 @@ import {
   type PartialConfig,
   readConfigFile,
   resolveConfig,
-} from "./config.ts";
+  RESUMABLE_FIELDS,
+  type TrainConfig,
+} from "../config/index.ts";
 import { Progress } from "../run/progress.ts";
 import { createRunDir, isDir, writeJsonAtomic } from "../run/run_dir.ts";
 import { parseTrainArgs, trainProgram } from "./train_args.ts";
-
-/** Fields a resumed run may change (they do not change the weights it ends with). */
-const RESUMABLE: readonly string[] = [
-  "epochs",
-  "maxSteps",
-  "threads",
-  "device",
-  "autocast",
-  "pictures",
-  "evalEvery",
-  "monitorTest",
-  "runsDir",
-  "loaderConcurrency",
-  "workers",
-  "testBatchSize",
-];
 
 /** The resolved config of a new run, or of the run being resumed (with the allowed changes). */
 async function resolve(
@@ -68,10 +53,12 @@ async function resolve(
       throw new ConfigError(`--resume ${dir}: cannot read config.json: ${(e as Error).message}`);
     }
     const saved = checkResolvedConfig(json, `${dir}/config.json`);
-    const bad = Object.keys(args.partial).filter((k) => !RESUMABLE.includes(k));
+    const bad = Object.keys(args.partial).filter((k) => !RESUMABLE_FIELDS.includes(k));
     if (bad.length > 0) {
       throw new ConfigError(
-        `--resume: ${bad.join(", ")} cannot change when resuming (only ${RESUMABLE.join(", ")})`,
+        `--resume: ${bad.join(", ")} cannot change when resuming (only ${
+          RESUMABLE_FIELDS.join(", ")
+        })`,
       );
     }
     const merged = mergePartial(saved as unknown as PartialConfig, args.partial);

@@ -2,6 +2,7 @@
  * `config.json`, and their defaults.
  * @module
  */
+import { SYNTHETIC_DEFAULTS } from "../data/synthetic/defaults.ts";
 import type { ClipAugment } from "./transforms.ts";
 
 /** Where the image–caption pairs come from. */
@@ -67,7 +68,13 @@ export interface FinetuneConfig {
  * steps, then cosine decay. */
 export const FINETUNE_DEFAULTS: FinetuneConfig = {
   name: "clip",
-  data: { kind: "synthetic", seed: 0, imagesPerClass: 40, size: 96, part: "trainval" },
+  data: {
+    kind: "synthetic",
+    seed: SYNTHETIC_DEFAULTS.seed,
+    imagesPerClass: SYNTHETIC_DEFAULTS.imagesPerClass,
+    size: SYNTHETIC_DEFAULTS.size,
+    part: "trainval",
+  },
   model: {
     kind: "scratch",
     imageSize: 48,

@@ -143,6 +143,10 @@ export function largestComponent(components: Components): number {
   return best;
 }
 
+/** The official threshold factor (`--pro_thr` is 1.0 in every official script): the default of
+ * the box step here and of `OFFICIAL_AC` (attention_concentration.ts). */
+export const OFFICIAL_AC_THR = 1;
+
 /** How the threshold `mean(map) × thr` is computed. `"float32"` reproduces the official code's
  * float32 tensors: the mean rounded to float32, times `thr` rounded to float32, product rounded
  * to float32 (the mean itself is computed exactly here and rounded once; torch's float32 sum may
@@ -151,7 +155,7 @@ export type AcPrecision = "float32" | "float64";
 
 /** Options of the AC box step. */
 export interface AcBoxOptions {
-  /** Threshold factor (`--pro_thr`, 1.0 in every official script). Default 1. */
+  /** Threshold factor (`--pro_thr`); default {@link OFFICIAL_AC_THR}. */
   thr?: number;
   /** Arithmetic of the threshold; default `"float32"` for a Float32Array / float32 tensor map,
    * else `"float64"`. */
@@ -183,7 +187,7 @@ export interface AcBoxResult {
  * a NaN anywhere makes it NaN, so no pixel passes and the box falls back to the whole map (as in
  * the official code, where a constant map min-max normalises to NaN). */
 export function acThreshold(map: ArrayLike<number>, opts: AcBoxOptions = {}): number {
-  const thr = opts.thr ?? 1;
+  const thr = opts.thr ?? OFFICIAL_AC_THR;
   const precision = opts.precision ?? (map instanceof Float32Array ? "float32" : "float64");
   let mean = opts.mean;
   if (mean === undefined) {

@@ -21,11 +21,11 @@
  * @module
  */
 import { cat, interpolate, noGrad, scope, stack, type Tensor, tensor } from "../tensor/index.ts";
-import { acBoxes, type AcBoxResult, type Box } from "./ac_box.ts";
+import { acBoxes, type AcBoxResult, type Box, OFFICIAL_AC_THR } from "./ac_box.ts";
 
 /** Options of the Attention Concentration. */
 export interface AcOptions {
-  /** Threshold factor on the fused map's mean (`--pro_thr`; 1.0 in every official script). */
+  /** Threshold factor on the fused map's mean (`--pro_thr`; default `OFFICIAL_AC_THR`). */
   thr?: number;
   /** Crop-and-refeed rounds (the official code does 1). Round t > 1 crops round t−1's crop,
    * using the VAM on that crop's tokens; every round's crop logits are added to the fused output. */
@@ -37,9 +37,9 @@ export interface AcOptions {
 /** `AcOptions` with every default filled in. */
 export type ResolvedAcOptions = Required<AcOptions>;
 
-/** The official AC settings: thr 1, one iteration, crop weight 1. */
+/** The official AC settings: thr `OFFICIAL_AC_THR` (1), one iteration, crop weight 1. */
 export const OFFICIAL_AC: ResolvedAcOptions = Object.freeze({
-  thr: 1,
+  thr: OFFICIAL_AC_THR,
   iterations: 1,
   proWeight: 1,
 });

@@ -37,6 +37,7 @@ export {
   boxFromMask,
   labelComponents,
   largestComponent,
+  OFFICIAL_AC_THR,
 } from "./ac_box.ts";
 export type {
   AcBoxOptions,
@@ -74,7 +75,6 @@ export {
   recipeLoss,
   recipePhase,
   RECIPES,
-  recipeUsesAc,
   scaleRecipe,
 } from "./recipes.ts";
 export type {

@@ -92,7 +92,8 @@ export interface DsvaRecipe {
   batchesPerEpoch: number;
   /** Training batches: `ways` distinct seen classes × `shots` images (`CategoriesSampler`). */
   sampler: { kind: "episodic"; ways: number; shots: number };
-  /** Evaluation batch size (`--batch_size`, only used by the test loaders). */
+  /** Evaluation batch size (`--batch_size`, only used by the test loaders); the training
+   * config's `testBatchSize` default. */
   testBatchSize: number;
   /** Input pipeline. */
   image: {
@@ -119,17 +120,23 @@ export interface DsvaRecipe {
   /** Attention Concentration: used when `epoch >= fromEpoch` (official `cur_epoch >
    * pro_start_epoch` with −1 → from 0), and at test time when `atTest`. */
   ac: { fromEpoch: number; atTest: boolean; options: Required<AcOptions> };
-  /** Which images GZSL training uses (difference 5). */
+  /** Which images GZSL training uses (difference 5). Descriptive only: the data layer trains on
+   * the split file's training list in both recipes (the dataset folders hold no
+   * `train_zsl_loc`). */
   gzslTrainSet: "trainZslLoc" | "seenTrainOnly";
-  /** How the reported epoch is chosen (difference 6). */
+  /** How the reported epoch is chosen (difference 6); the training config's `selection`
+   * default (`bestEpochOnTest` → `official`, `heldOutSeen` → `heldout`, which holds out 10% of
+   * the seen training images). */
   modelSelection: "bestEpochOnTest" | "heldOutSeen";
   /** Which branch is the headline (difference 8). */
   reportedBranch: "vam";
   /** Report the other branches too. */
   reportAllBranches: boolean;
-  /** GZSL calibrated stacking: γ subtracted from the seen classes' softmax probabilities; a
-   * number, the official per-split value (`OFFICIAL_SCRIPTS`), or chosen on held-out data. */
-  calibratedStacking: { space: "probabilities"; gamma: "officialPerSplit" | "heldOutSeen" };
+  /** GZSL calibrated stacking: γ subtracted from the seen classes' softmax probabilities (difference
+   * 7). A run with held-out seen images chooses γ on them (the clean recipe's selection holds them
+   * out); one without uses `fixedGamma` (the official 40/30 and 60/10 value; the per-split values
+   * are in `OFFICIAL_SCRIPTS`). */
+  calibratedStacking: { space: "probabilities"; fixedGamma: number };
 }
 
 const IMAGENET_MEAN = [0.485, 0.456, 0.406] as const;
@@ -153,6 +160,7 @@ const shared = {
   },
   ac: { fromEpoch: 0, atTest: true, options: OFFICIAL_AC },
   reportedBranch: "vam",
+  calibratedStacking: { space: "probabilities", fixedGamma: 1e-4 },
 } as const;
 
 /** The official recipe (reference/dsva.md §5 and §10), quirks included. */
@@ -183,7 +191,6 @@ export const OFFICIAL_RECIPE: DsvaRecipe = deepFreeze({
   gzslTrainSet: "trainZslLoc",
   modelSelection: "bestEpochOnTest",
   reportAllBranches: false,
-  calibratedStacking: { space: "probabilities", gamma: "officialPerSplit" },
 });
 
 const cleanGroups = (backboneFrozen: boolean): ParamGroupSpec[] => [
@@ -224,7 +231,6 @@ export const CLEAN_RECIPE: DsvaRecipe = deepFreeze({
   gzslTrainSet: "seenTrainOnly",
   modelSelection: "heldOutSeen",
   reportAllBranches: true,
-  calibratedStacking: { space: "probabilities", gamma: "heldOutSeen" },
 });
 
 /** The recipes by name. */
@@ -349,11 +355,6 @@ export function groupLearningRates(recipe: DsvaRecipe, epoch: number, step: numb
 export function recipeLoss(recipe: DsvaRecipe, epoch: number): DsvaLossConfig {
   const o = recipePhase(recipe, epoch).lossWeightOverrides;
   return o ? { ...recipe.loss, weights: { ...recipe.loss.weights, ...o } } : recipe.loss;
-}
-
-/** Whether the AC runs in training at `epoch`. */
-export function recipeUsesAc(recipe: DsvaRecipe, epoch: number): boolean {
-  return epoch >= recipe.ac.fromEpoch;
 }
 
 /** A recipe with some fields replaced (e.g. a shorter run for CPU): `epochs`,

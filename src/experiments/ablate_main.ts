@@ -9,20 +9,23 @@
  */
 import { Command } from "npm:commander@^15";
 import { failTask, parseOrExit } from "../cli/task_exit.ts";
+import { addConfigFlags } from "../cli/config_flags.ts";
+import { configFlag } from "../config/index.ts";
 import { ablationMarkdown, ablationRows } from "./ablation_table.ts";
 import { ExperimentConfigError } from "./config.ts";
 import { applyOverrides, type GridRun, reportAndExit, runExperimentGrid } from "./main.ts";
 import { ablationConfig } from "./presets.ts";
 
+/** The training config flags ablate takes (from the one flag table). */
+const ABLATE_FLAGS = [configFlag("dataset"), configFlag("dataset.split")];
+
 function program(): Command {
-  return new Command("deno task ablate")
+  const p = new Command("deno task ablate")
     .description(
       "Ablation: (1) compatibility loss only, no AC; (2) + regression; (3) + AC; ViT vs CNN.",
     )
     .option("--quick", "one seed, two short epochs per cell (a smoke test)")
     .option("--seeds <list>", "comma-separated seeds (default 0,1,2; --quick: 0)")
-    .option("--dataset <synthetic|DIR>", "dataset (default: the synthetic scenes)")
-    .option("--split <name>", "split of a dataset folder, e.g. 25_5")
     .option(
       "--darknet <dir>",
       "Darknet-tiny TF.js folder",
@@ -35,6 +38,7 @@ function program(): Command {
     .option("--no-pictures", "no attention-map pictures in the report")
     .allowExcessArguments(false)
     .exitOverride();
+  return addConfigFlags(p, ABLATE_FLAGS);
 }
 
 function fail(code: number, msg: string): never {

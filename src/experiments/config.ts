@@ -26,7 +26,7 @@ import {
   type PartialConfig,
   PartialConfigSchema,
   posInt,
-} from "../cli/config.ts";
+} from "../config/index.ts";
 
 /** A problem with an experiment configuration; the message names the field and the file. */
 export class ExperimentConfigError extends Error {

@@ -5,14 +5,14 @@
  * (attribute subsets, alternative synthetic splits) under `<grid>/data/`.
  * @module
  */
-import { ConfigError, mergePartial, type PartialConfig, resolveConfig } from "../cli/config.ts";
+import { ConfigError, mergePartial, type PartialConfig, resolveConfig } from "../config/index.ts";
 import {
   ensureSyntheticDataset,
   SYNTHETIC_SPLIT,
   syntheticDir,
 } from "../data/synthetic/generate.ts";
 import { openTrainDataset, scaleAttributeMatrix } from "../train/data.ts";
-import type { TrainConfig } from "../train/types.ts";
+import type { TrainConfig } from "../config/types.ts";
 import {
   type AttributeSubset,
   type AttributeTable,

@@ -8,7 +8,7 @@
  * @module
  */
 import { Command, CommanderError } from "npm:commander@^15";
-import { mergePartial } from "../cli/config.ts";
+import { mergePartial } from "../config/index.ts";
 import { formatDuration } from "../run/progress.ts";
 import {
   type ExperimentConfig,

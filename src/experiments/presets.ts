@@ -4,7 +4,7 @@
  * `deno task ablate` (the seed document's first experiments).
  * @module
  */
-import { mergePartial, type PartialConfig } from "../cli/config.ts";
+import { mergePartial, type PartialConfig } from "../config/index.ts";
 import { type ExperimentConfig, parseExperimentConfig } from "./config.ts";
 
 /** The `--quick` grid: 2 cells, a few minutes on 2 cores. */

@@ -5,14 +5,14 @@
  * and their attributes — as PNG files, `viz.json` and an HTML page (`viz.html`).
  * @module
  */
-import { checkResolvedConfig } from "../cli/config.ts";
+import { checkResolvedConfig } from "../config/index.ts";
 import type { Sample } from "../data/loader.ts";
 import { fromBuffer, noGrad, setNumThreads } from "../tensor/index.ts";
 import { loadTrainData, type TrainData } from "../train/data.ts";
 import { buildModel } from "../train/model.ts";
 import { type AttentionPicture, attentionPictures } from "../train/pictures.ts";
 import { CHECKPOINTS, readCheckpoint } from "../train/state.ts";
-import type { TrainConfig } from "../train/types.ts";
+import type { TrainConfig } from "../config/types.ts";
 
 /** What to picture. */
 export interface VizOptions {

@@ -5,7 +5,7 @@
  */
 import { Command } from "npm:commander@^15";
 import { failTask, parseOrExit } from "../cli/task_exit.ts";
-import { ConfigError } from "../cli/config.ts";
+import { ConfigError } from "../config/index.ts";
 import { vizRun } from "./viz.ts";
 
 function program(): Command {

@@ -5,7 +5,7 @@ import { findDatasetLayout, openDataset, type ZslDataset } from "../data/dataset
 import type { Sample } from "../data/loader.ts";
 import { Rng } from "../data/rng.ts";
 import { openSyntheticDataset, SYNTHETIC_SPLIT } from "../data/synthetic/generate.ts";
-import type { TrainConfig } from "./types.ts";
+import type { TrainConfig } from "../config/types.ts";
 
 /** Everything about the data a run needs, on the host. */
 export interface TrainData {

@@ -8,7 +8,7 @@ import type { TrainData } from "./data.ts";
 import { type BranchResult, branchResult, chooseGamma, gzslPredictions } from "./metrics.ts";
 import { confusionPng } from "./pictures.ts";
 import { type Branch, BRANCHES, concatSets, type ScoredSet, scoreSamples } from "./scoring.ts";
-import type { TrainConfig } from "./types.ts";
+import type { TrainConfig } from "../config/types.ts";
 
 /** What the evaluation found. Accuracies are fractions. */
 export interface Evaluation {

@@ -2,7 +2,7 @@
  * config type, data setup (held-out split, attribute scaling), model building, the resumable
  * training loop, scoring and evaluation, checkpoints, pictures and the HTML report. The config
  * schema (zod) and the command-line front ends are in `src/cli/`. */
-export type { BackboneConfig, DatasetConfig, SelectionRule, TrainConfig } from "./types.ts";
+export type { BackboneConfig, DatasetConfig, SelectionRule, TrainConfig } from "../config/types.ts";
 export { describeData, holdOut, loadTrainData, scaleAttributeMatrix } from "./data.ts";
 export type { TrainData } from "./data.ts";
 export { buildBackbone, buildModel } from "./model.ts";

@@ -7,7 +7,7 @@ import { selectGamma } from "../eval/gamma.ts";
 import { seenUnseenCurve } from "../eval/seen_unseen_curve.ts";
 import { zslAccuracy } from "../eval/zsl.ts";
 import type { Branch, ScoredSet } from "./scoring.ts";
-import type { TrainConfig } from "./types.ts";
+import type { TrainConfig } from "../config/types.ts";
 
 /** The results of one branch. Accuracies are fractions in [0, 1]. */
 export interface BranchResult {

@@ -8,7 +8,7 @@ import { VisionTransformer } from "../models/vit.ts";
 import { VIT_PRESETS, vitConfig, type ViTPreset } from "../models/vit_config.ts";
 import { Module } from "../nn/index.ts";
 import { manualSeed, noGrad, scope, type Tensor, zeros } from "../tensor/index.ts";
-import type { TrainConfig } from "./types.ts";
+import type { TrainConfig } from "../config/types.ts";
 
 /** Darknet's feature trunk as a DSVA feature-map module (the classifier is not used). Its batch
  * norms stay in evaluation mode (the pretrained statistics): an 8×3 episode is too small a batch

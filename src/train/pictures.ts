@@ -10,7 +10,7 @@ import type { Device } from "../tensor/device.ts";
 import { interpolate, noGrad, scope, type Tensor } from "../tensor/index.ts";
 import type { TrainData } from "./data.ts";
 import { maybeAutocast, normalizationOf, testTransform } from "./scoring.ts";
-import type { TrainConfig } from "./types.ts";
+import type { TrainConfig } from "../config/types.ts";
 
 /** One attention picture. */
 export interface AttentionPicture {

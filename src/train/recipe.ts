@@ -1,7 +1,9 @@
 /** The recipe a run follows: the named recipe (`official` or `clean`, src/dsva/recipes.ts) scaled
- * to the run's epochs and batches, with the config's learning rates, loss and AC settings. */
+ * to the run's epochs and batches, with the config's learning rates and loss. The run's AC
+ * settings are `config.ac` alone (the model reads its options, {@link acInTraining} its
+ * epochs); the recipe's `ac` is only where resolution takes their defaults from. */
 import { type DsvaRecipe, RECIPES, scaleRecipe } from "../dsva/recipes.ts";
-import type { TrainConfig } from "./types.ts";
+import type { TrainConfig } from "../config/types.ts";
 
 /** The run's recipe. Learning rates: a parameter group that holds the backbone gets
  * `lr.backbone`, any other `lr.heads` (so the official fine-tune phase, which trains everything
@@ -26,15 +28,6 @@ export function runRecipe(config: TrainConfig): DsvaRecipe {
     })),
     optimizer: { ...scaled.optimizer, betas: config.betas },
     loss: { ceOnProbabilities: config.loss.ceOnProbabilities, weights: config.loss.weights },
-    ac: {
-      fromEpoch: config.ac.fromEpoch,
-      atTest: config.ac.atTest,
-      options: {
-        thr: config.ac.thr,
-        iterations: config.ac.iterations,
-        proWeight: config.ac.proWeight,
-      },
-    },
   };
 }
 

@@ -3,7 +3,7 @@
 import type { EpochRecord, MetricsRecord, StepRecord } from "./records.ts";
 import type { AttentionPicture } from "./pictures.ts";
 import { lineChart } from "./svg_chart.ts";
-import type { TrainConfig } from "./types.ts";
+import type { TrainConfig } from "../config/types.ts";
 
 /** The evaluation part the report shows (`writeEvaluation`'s summary). */
 export interface ReportEval {

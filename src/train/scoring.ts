@@ -8,7 +8,7 @@ import { batchToTensor } from "../data/tensor.ts";
 import { evalTransform, trainTransform } from "../data/transforms.ts";
 import type { Device } from "../tensor/device.ts";
 import { autocast, noGrad, scope, type Tensor } from "../tensor/index.ts";
-import type { TrainConfig } from "./types.ts";
+import type { TrainConfig } from "../config/types.ts";
 
 /** The prediction branches: VAM (`a·Aᵀ`, the official headline), the global ALE branch, and the
  * fused output (global + AC crop, or global alone without the AC). */

@@ -6,7 +6,7 @@ import { type CheckpointState, loadCheckpoint } from "../io/checkpoint.ts";
 import type { OptimizerStateDict } from "../optim/optimizer.ts";
 import type { Device } from "../tensor/device.ts";
 import type { Tensor } from "../tensor/index.ts";
-import type { TrainConfig } from "./types.ts";
+import type { TrainConfig } from "../config/types.ts";
 
 /** The selected epoch so far. */
 export interface BestState {

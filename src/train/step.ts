@@ -11,7 +11,7 @@ import type { Adam } from "../optim/adam.ts";
 import { manualSeed, scope, type Tensor } from "../tensor/index.ts";
 import { maybeAutocast } from "./scoring.ts";
 import { CHECKPOINTS } from "./state.ts";
-import type { TrainConfig } from "./types.ts";
+import type { TrainConfig } from "../config/types.ts";
 
 /** A non-finite loss: training stops, naming the step. */
 export class NonFiniteLossError extends Error {

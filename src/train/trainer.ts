@@ -47,7 +47,7 @@ import {
   type TrainerState,
 } from "./state.ts";
 import { dsvaTrainStep } from "./step.ts";
-import type { TrainConfig } from "./types.ts";
+import type { TrainConfig } from "../config/types.ts";
 
 /** What the trainer reports while it runs (progress after every step, lines for the user)
  * and the stop request it polls between steps: the shared run loop's hooks. */

@@ -4,6 +4,7 @@ import { encodePng } from "../image.ts";
 import { mapOrdered } from "../ordered.ts";
 import { Rng } from "../rng.ts";
 import { sceneCaptions } from "./captions.ts";
+import { SYNTHETIC_DEFAULTS } from "./defaults.ts";
 import { renderScene } from "./scene.ts";
 import {
   SCENE_ATTRIBUTES,
@@ -15,15 +16,15 @@ import {
 /** Bumped whenever the pixels or files change, so old caches are not reused. */
 export const SYNTHETIC_VERSION = 1;
 
-/** Options for the synthetic dataset. */
+/** Options for the synthetic dataset; seed, size and split fields left out take `SYNTHETIC_DEFAULTS`. */
 export interface SyntheticOptions {
-  /** Seed of every image, split and caption (default 0). */
+  /** Seed of every image, split and caption. */
   seed?: number;
-  /** Images per class (default 40). */
+  /** Images per class. */
   imagesPerClass?: number;
-  /** Image side in pixels (default 96). */
+  /** Image side in pixels. */
   size?: number;
-  /** Fraction of each seen class used for training; the rest is test_seen (default 0.8). */
+  /** Fraction of each seen class used for training; the rest is test_seen. */
   trainFraction?: number;
   /** The cache root (default `$DSVA_TORCH_CACHE`, `$XDG_CACHE_HOME/dsva-torch` or
    * `~/.cache/dsva-torch`). */
@@ -44,17 +45,17 @@ export function cacheRoot(): string {
 
 function resolved(o: SyntheticOptions) {
   return {
-    seed: o.seed ?? 0,
-    imagesPerClass: o.imagesPerClass ?? 40,
-    size: o.size ?? 96,
-    trainFraction: o.trainFraction ?? 0.8,
+    seed: o.seed ?? SYNTHETIC_DEFAULTS.seed,
+    imagesPerClass: o.imagesPerClass ?? SYNTHETIC_DEFAULTS.imagesPerClass,
+    size: o.size ?? SYNTHETIC_DEFAULTS.size,
+    trainFraction: o.trainFraction ?? SYNTHETIC_DEFAULTS.trainFraction,
   };
 }
 
 /** Where the dataset for these options lives (or will). */
 export function syntheticDir(opts: SyntheticOptions = {}): string {
   const r = resolved(opts);
-  const frac = r.trainFraction === 0.8 ? "" : `-t${r.trainFraction}`;
+  const frac = r.trainFraction === SYNTHETIC_DEFAULTS.trainFraction ? "" : `-t${r.trainFraction}`;
   return `${
     opts.cacheRoot ?? cacheRoot()
   }/synthetic-v${SYNTHETIC_VERSION}-s${r.seed}-${r.imagesPerClass}x${r.size}${frac}`;

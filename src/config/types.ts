@@ -1,8 +1,8 @@
 /**
  * The resolved training configuration: every field concrete (no "use the recipe's value" left),
  * as `deno task train` prints it and writes it to `<runDir>/config.json`. The zod schema that
- * reads config files and CLI flags into this shape lives in `src/cli/config.ts` (this file has no
- * npm import, so the training code stays importable offline).
+ * reads config files and flags into this shape is `schema.ts`, resolution `resolve.ts` (this file
+ * has no npm import, so the training code that imports its types stays importable offline).
  * @module
  */
 import type { DsvaLossWeights } from "../dsva/index.ts";

@@ -1,0 +1,41 @@
+/**
+ * The training configuration, in one place: its type (`types.ts`, every field resolved), the
+ * defaults (`defaults.ts`; the recipe-dependent ones are the recipe's, `src/dsva/recipes.ts`),
+ * the zod schema of a partial config with the shared integer schemas and issue formatting
+ * (`schema.ts`), config files (`file.ts`), resolution of partial configs into a complete one
+ * (`resolve.ts`), and the one table of config flags that the commands build their options from
+ * (`flags.ts`). Pure TypeScript: no command-line code; the commands live in `src/cli/`.
+ * @module
+ */
+export type {
+  BackboneConfig,
+  ClipBackboneConfig,
+  DarknetBackboneConfig,
+  DatasetConfig,
+  FolderDatasetConfig,
+  SelectionRule,
+  SyntheticDatasetConfig,
+  TrainConfig,
+  VitBackboneConfig,
+} from "./types.ts";
+export { ConfigError } from "./errors.ts";
+export { autoThreads, DEFAULTS } from "./defaults.ts";
+export {
+  describeIssues,
+  int,
+  nonNegInt,
+  parsePartialConfig,
+  type PartialConfig,
+  PartialConfigSchema,
+  posInt,
+} from "./schema.ts";
+export { readConfigFile } from "./file.ts";
+export { checkResolvedConfig, mergePartial, resolveConfig } from "./resolve.ts";
+export {
+  CONFIG_FLAGS,
+  type ConfigFlag,
+  configFlag,
+  flagName,
+  type FlagParse,
+  RESUMABLE_FIELDS,
+} from "./flags.ts";
