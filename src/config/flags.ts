@@ -151,7 +151,7 @@ export const CONFIG_FLAGS: readonly ConfigFlag[] = [
     flag: "--gamma-retain <x>",
     path: "gammaRetain",
     parse: "number",
-    help: "held-out seen images kept seen by γ",
+    help: "with γ heldout: the fraction of held-out seen images kept seen",
     evalOverride: true,
   },
   {

@@ -1,7 +1,8 @@
-/** The `train` namespace: DSVA training runs as `deno task train` drives them — the resolved
- * config type, data setup (held-out split, attribute scaling), model building, the resumable
- * training loop, scoring and evaluation, checkpoints, pictures and the HTML report. The config
- * schema (zod) and the command-line front ends are in `src/cli/`. */
+/** The `train` namespace: DSVA training runs as `deno task train` drives them — data setup
+ * (held-out split, attribute scaling), model building, the resumable training loop, scoring and
+ * evaluation, checkpoints, pictures and the HTML report. The config (its type, re-exported here,
+ * defaults, schema and resolution) is in `src/config/`, the command-line front ends in
+ * `src/cli/`. */
 export type { BackboneConfig, DatasetConfig, SelectionRule, TrainConfig } from "../config/types.ts";
 export { describeData, holdOut, loadTrainData, scaleAttributeMatrix } from "./data.ts";
 export type { TrainData } from "./data.ts";
