@@ -17,7 +17,7 @@ export interface ImageProblem {
 }
 
 /** Bytes read from the start of a file; a JPEG's segment walk reads further only past them. */
-const HEAD = 64 * 1024;
+const HEAD = 8 * 1024;
 /** Bytes read from the end: end markers may be followed by a little padding. */
 const TAIL = 4 * 1024;
 
