@@ -6,8 +6,14 @@
  * never failed.
  */
 import assert from "node:assert/strict";
-import { loadCheckpoint } from "../src/io/index.ts";
+import { DataError } from "../src/data/errors.ts";
 import { loadSharp } from "../src/data/npm.ts";
+import { loadCheckpoint } from "../src/io/index.ts";
+import { loadTrainData } from "../src/train/data.ts";
+import { evaluateModel, writeEvaluation } from "../src/train/evaluate.ts";
+import { buildModel } from "../src/train/model.ts";
+import type { TrainConfig } from "../src/train/types.ts";
+import { fromBuffer, noGrad } from "../src/tensor/index.ts";
 import { writeSplits } from "../src/data/split_writer.ts";
 import { checkImageFile } from "../src/data/validate.ts";
 import type { Tensor } from "../src/tensor/index.ts";
@@ -118,6 +124,10 @@ Deno.test("train: a bad unseen test image stops the run with its epoch kept; --r
     }
     assert.deepEqual(records(dirB).filter((r) => r.type === "epoch"), []);
 
+    // Evaluating run A's model with the bad image: a DataError naming it (the default), or
+    // with onBadImage "skip" the image left out and listed.
+    await badImagePolicies(dirA, badPath);
+
     // The image fixed: resuming evaluates epoch 1, trains epoch 2 and ends as run A did.
     await Deno.writeFile(badPath, good);
     const r = await runScript("train.ts", ["--resume", dirB, "--threads", "1"]);
@@ -144,3 +154,36 @@ Deno.test("train: a bad unseen test image stops the run with its epoch kept; --r
     await Deno.remove(base, { recursive: true });
   }
 });
+
+async function badImagePolicies(runDir: string, badPath: string): Promise<void> {
+  const config = JSON.parse(await Deno.readTextFile(`${runDir}/config.json`)) as TrainConfig;
+  const data = await loadTrainData(config);
+  const model = await buildModel(config, data.numAttributes, data.groups);
+  using ck = await loadCheckpoint(`${runDir}/checkpoints/last.safetensors`);
+  noGrad(() => model.loadStateDict(ck.model as Map<string, Tensor>, { strict: true }));
+  using attrs = fromBuffer(data.attributes, [data.classes.length, data.numAttributes], {
+    dtype: "float32",
+  });
+  await assert.rejects(evaluateModel(model, data, config, attrs), (e: unknown) => {
+    assert.ok(e instanceof DataError);
+    assert.equal(e.file, badPath);
+    return true;
+  });
+  const ev = await evaluateModel(model, data, config, attrs, { onBadImage: "skip" });
+  assert.equal(ev.badImages.length, 1);
+  assert.equal(ev.badImages[0].path, badPath);
+  assert.match(ev.badImages[0].problem, /corrupted or truncated image/);
+  assert.equal(ev.images.testUnseen, data.testUnseen.length - 1);
+  assert.equal(ev.test.n, data.testSeen.length + data.testUnseen.length - 1);
+  assert.ok(ev.zsl >= 0 && ev.zsl <= 1);
+  const out = await Deno.makeTempDir({ prefix: "dsva_eval_skip_" });
+  const src = { checkpoint: "last", epoch: 1, step: 4, selection: "last epoch" };
+  const summary = await writeEvaluation(out, ev, data, config, src);
+  const json = JSON.parse(await Deno.readTextFile(`${out}/eval.json`));
+  assert.deepEqual(json.badImages, [{ path: badPath, problem: ev.badImages[0].problem }]);
+  assert.ok(
+    (summary.notes ?? []).some((n) => n.includes(badPath) && n.includes("onBadImage: skip")),
+  );
+  await Deno.remove(out, { recursive: true });
+  model.dispose();
+}
