@@ -98,6 +98,6 @@ export { checkImageFile, validateImages } from "./validate.ts";
 export type { ImageProblem, ValidateOptions } from "./validate.ts";
 export { findDatasetLayout, openDataset, openDatasetFolder, splitSamples } from "./dataset.ts";
 export type { DatasetLayout, OpenDatasetOptions, ZslDataset } from "./dataset.ts";
-export { inspectDataset } from "./inspect.ts";
+export { inspectDataset, scalingAdvice } from "./inspect.ts";
 export type { InspectOptions, InspectReport, SplitCounts } from "./inspect.ts";
 export * from "./synthetic/index.ts";
