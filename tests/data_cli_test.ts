@@ -13,11 +13,19 @@ async function inspect(...args: string[]) {
   return { code: out.code, text, last: JSON.parse(lines[lines.length - 1]) };
 }
 
+// A real 1×1 gray PNG: inspecting checks every image file's header.
+const IMG = Uint8Array.from(
+  atob(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNoAAAAggCBd81ytgAAAABJRU5ErkJggg==",
+  ),
+  (ch) => ch.charCodeAt(0),
+);
+
 async function dataset(csv: string): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "dsva-cli-" });
   for (const f of ["a/1.png", "a/2.png", "b/1.png", "b/2.png", "c/1.png"]) {
     await Deno.mkdir(`${dir}/images/${f.split("/")[0]}`, { recursive: true });
-    await Deno.writeTextFile(`${dir}/images/${f}`, "x");
+    await Deno.writeFile(`${dir}/images/${f}`, IMG);
   }
   await Deno.writeTextFile(`${dir}/attributes.csv`, csv);
   await Deno.writeTextFile(

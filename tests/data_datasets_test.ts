@@ -141,9 +141,15 @@ const SPLITS = JSON.stringify({
     },
   },
 });
-const IMG = "x"; // scanning never decodes
+// A real 1×1 gray PNG: inspecting checks every image file's header.
+const IMG = Uint8Array.from(
+  atob(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNoAAAAggCBd81ytgAAAABJRU5ErkJggg==",
+  ),
+  (ch) => ch.charCodeAt(0),
+);
 
-function smallDataset(extra: Record<string, string> = {}) {
+function smallDataset(extra: Record<string, string | Uint8Array> = {}) {
   return tempTree({
     "images/cat/1.png": IMG,
     "images/cat/2.png": IMG,

@@ -77,3 +77,56 @@ export function groupProblems(
   }
   return problems;
 }
+
+/** A starting groups file made from attribute names: see {@link startingGroups}. */
+export interface StartingGroups {
+  /** Group name → attribute names (a groups file may name attributes instead of columns). */
+  readonly groups: Record<string, string[]>;
+  /** How the groups were formed, for the user. */
+  readonly rule: string;
+  /** The file's content (JSON). */
+  readonly text: string;
+}
+
+/** Separators tried, in order, between a group prefix and the rest of an attribute name. */
+const PREFIX_SEPARATORS = [":", "/", ".", "_", "-", " "] as const;
+
+/**
+ * A starting attribute-groups file from the attribute names: one group per name prefix before a
+ * separator (`color:red`, `color:green`, `shape:round` → `color`, `shape`) when every name has
+ * one and the prefixes group the names (at least 2 groups, on average 2 names a group or more);
+ * else one group `all` of every attribute, which is what training uses without a groups file.
+ * The user is meant to edit it: DSVA's groups (functions, materials, surface properties on AID)
+ * are semantic, which no spelling rule recovers.
+ */
+export function startingGroups(attributeNames: readonly string[]): StartingGroups {
+  if (attributeNames.length === 0) throw new RangeError("startingGroups: no attribute names");
+  for (const sep of PREFIX_SEPARATORS) {
+    if (!attributeNames.every((n) => n.indexOf(sep) > 0)) continue;
+    const groups: Record<string, string[]> = {};
+    for (const n of attributeNames) (groups[n.slice(0, n.indexOf(sep))] ??= []).push(n);
+    const count = Object.keys(groups).length;
+    if (count >= 2 && attributeNames.length >= 2 * count) {
+      return made(groups, `one group per name prefix before "${sep}" (${count} groups)`);
+    }
+  }
+  return made(
+    { all: [...attributeNames] },
+    "one group of every attribute (the names share no prefix that groups them)",
+  );
+}
+
+function made(groups: Record<string, string[]>, rule: string): StartingGroups {
+  return { groups, rule, text: JSON.stringify(groups, null, 2) + "\n" };
+}
+
+/** The warning for a dataset without a groups file: what the Attention Concentration does then
+ * and how to write one. `dir`: the dataset folder. */
+export function missingGroupsWarning(dir: string, numAttributes: number): string {
+  return `${dir}: no attribute-groups file (groups.json): the ${numAttributes} attributes form ` +
+    `one group, so the Attention Concentration (AC) crops around the attention map of the one ` +
+    `strongest attribute instead of averaging one map per group (DSVA's AC is defined over ` +
+    `groups: functions, materials, surface properties on AID). Write ${dir}/groups.json as ` +
+    `{"group": [attribute names or 0-based columns], ...}, every attribute in one group; ` +
+    `startingGroups() (deno task data groups) writes a first one from the attribute names`;
+}

@@ -56,8 +56,14 @@ export { EpisodicSampler } from "./episodic_sampler.ts";
 export type { EpisodicOptions } from "./episodic_sampler.ts";
 export { ShuffledBatchSampler } from "./shuffle_sampler.ts";
 export type { ShuffledOptions } from "./shuffle_sampler.ts";
-export { canonicalName, CLASS_ALIASES, matchClassNames } from "./class_names.ts";
-export type { MatchOptions } from "./class_names.ts";
+export {
+  canonicalName,
+  CLASS_ALIASES,
+  findClassNames,
+  FIX_CLASS_NAMES,
+  matchClassNames,
+} from "./class_names.ts";
+export type { ClassNameMatch, MatchOptions } from "./class_names.ts";
 export { IMAGE_EXTENSIONS, scanImageFolder } from "./image_folder.ts";
 export type { ImageFolder, ScanOptions } from "./image_folder.ts";
 export { parseNpy, readNpy } from "./npy.ts";
@@ -76,12 +82,22 @@ export {
   scaleAttributes,
 } from "./attributes.ts";
 export type { AttributeMatrix, ReadAttributesOptions } from "./attributes.ts";
-export { groupProblems, readGroups, resolveGroups } from "./groups.ts";
-export type { AttributeGroups } from "./groups.ts";
+export {
+  groupProblems,
+  missingGroupsWarning,
+  readGroups,
+  resolveGroups,
+  startingGroups,
+} from "./groups.ts";
+export type { AttributeGroups, StartingGroups } from "./groups.ts";
 export { checkSplit, pickSplit, readSplitFile, resolveSplit } from "./splits.ts";
 export type { ResolvedSplit, ResolveSplitOptions, SplitDef, SplitFile } from "./splits.ts";
+export { drawSplit, writeSplits } from "./split_writer.ts";
+export type { DrawSplitOptions, SplitsJson, WriteSplitsOptions } from "./split_writer.ts";
+export { checkImageFile, validateImages } from "./validate.ts";
+export type { ImageProblem, ValidateOptions } from "./validate.ts";
 export { findDatasetLayout, openDataset, openDatasetFolder, splitSamples } from "./dataset.ts";
 export type { DatasetLayout, OpenDatasetOptions, ZslDataset } from "./dataset.ts";
-export { inspectDataset } from "./inspect.ts";
+export { inspectDataset, scalingAdvice } from "./inspect.ts";
 export type { InspectOptions, InspectReport, SplitCounts } from "./inspect.ts";
 export * from "./synthetic/index.ts";

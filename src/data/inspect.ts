@@ -1,5 +1,5 @@
-/** Checking a dataset's image folder, attribute file, groups and split file against each other,
- * collecting every problem instead of stopping at the first. */
+/** Checking a dataset's image folder, image files, attribute file, groups and split file against
+ * each other, collecting every problem instead of stopping at the first. */
 import { alignAttributes, type AttributeMatrix, readAttributes } from "./attributes.ts";
 import type { MatchOptions } from "./class_names.ts";
 import { DataError, listSome } from "./errors.ts";
@@ -8,6 +8,7 @@ import { decodeImage } from "./image.ts";
 import { type ImageFolder, scanImageFolder } from "./image_folder.ts";
 import { mapOrdered } from "./ordered.ts";
 import { checkSplit, readSplitFile, type SplitFile } from "./splits.ts";
+import { type ImageProblem, validateImages } from "./validate.ts";
 
 /** Options for {@link inspectDataset}. */
 export interface InspectOptions extends Pick<MatchOptions, "aliases"> {
@@ -23,7 +24,10 @@ export interface InspectOptions extends Pick<MatchOptions, "aliases"> {
   split?: string;
   /** The attribute-groups file. */
   groups?: string;
-  /** Decode every image to find corrupted files (slower). */
+  /** Check every image file's header, end and size (default true; fast: no decoding): finds
+   * empty, truncated and non-image files. */
+  headers?: boolean;
+  /** Also decode every image to find corrupted files the header check cannot see (slower). */
   decode?: boolean;
   /** Images decoded at once with `decode` (default 8). */
   concurrency?: number;
@@ -67,6 +71,8 @@ export interface InspectReport {
   problems: string[];
   /** Things worth knowing that do not stop training. */
   warnings: string[];
+  /** The image files that failed the header check or decoding, each with its problem. */
+  badImages: ImageProblem[];
   /** Summary counts for the chosen split (the JSON line of `deno task data inspect`). */
   counts: {
     classes: number;
@@ -94,6 +100,7 @@ export async function inspectDataset(opts: InspectOptions): Promise<InspectRepor
     split: null,
     problems,
     warnings,
+    badImages: [],
     counts: { classes: 0, attributes: 0, trainval: 0, testSeen: 0, testUnseen: 0 },
   };
   let folder: ImageFolder | null = null;
@@ -112,7 +119,18 @@ export async function inspectDataset(opts: InspectOptions): Promise<InspectRepor
   } catch (e) {
     problems.push(msg(e));
   }
-  if (folder && opts.decode) await checkDecoding(folder, opts.concurrency ?? 8, problems);
+  if (folder && opts.headers !== false) {
+    const bad = await validateImages(folder.samples.map((s) => s.path));
+    report.badImages.push(...bad);
+    if (bad.length) problems.push(badImagesProblem(bad, "are damaged or not images"));
+  }
+  if (folder && opts.decode) {
+    const known = new Set(report.badImages.map((b) => b.path));
+    const samples = folder.samples.filter((s) => !known.has(s.path));
+    const bad = await checkDecoding(samples, opts.concurrency ?? 8);
+    report.badImages.push(...bad);
+    if (bad.length) problems.push(badImagesProblem(bad, "cannot be decoded"));
+  }
 
   let attrs: AttributeMatrix | null = null;
   if (opts.attributes) {
@@ -124,13 +142,7 @@ export async function inspectDataset(opts: InspectOptions): Promise<InspectRepor
       let lo = Infinity, hi = -Infinity;
       for (const v of attrs.values) [lo, hi] = [Math.min(lo, v), Math.max(hi, v)];
       report.attributeRange = [lo, hi];
-      if (hi > 1.5) {
-        warnings.push(
-          `${opts.attributes}: values reach ${hi}; scale them to about 0–1 (e.g. divide by ${
-            hi > 10 ? 100 : hi
-          } or L2-normalise rows) before training`,
-        );
-      }
+      if (hi > 1.5) warnings.push(`${opts.attributes}: ${scalingAdvice(hi)}`);
       if (folder) {
         const a = alignAttributes(attrs, folder.classes, {
           aliases: opts.aliases,
@@ -228,13 +240,34 @@ function attributeWarnings(a: AttributeMatrix, warnings: string[]) {
   }
 }
 
-async function checkDecoding(folder: ImageFolder, concurrency: number, problems: string[]) {
-  const bad: string[] = [];
+/** What training does with attribute values above 1 (its default `attributeScale: "max"`), and
+ * how to choose otherwise. */
+export function scalingAdvice(max: number): string {
+  return `values reach ${max}; training divides them by their maximum (attributeScale: "max", ` +
+    `the default) so that they lie within 0–1; set dataset.attributeScale to "l2" ` +
+    `(L2-normalised rows) or "none" (as they are) to change that`;
+}
+
+function badImagesProblem(bad: readonly ImageProblem[], what: string): string {
+  return `${bad.length} image(s) ${what}: ${
+    listSome(bad.map((b) => `${b.path}: ${b.problem}`), 10)
+  }`;
+}
+
+async function checkDecoding(
+  samples: readonly { path: string }[],
+  concurrency: number,
+): Promise<ImageProblem[]> {
+  const bad: ImageProblem[] = [];
   const results = mapOrdered(
-    folder.samples,
-    (s) => decodeImage(s.path).then(() => null, (e) => msg(e)),
+    samples,
+    (s) =>
+      decodeImage(s.path).then(
+        () => null,
+        (e) => ({ path: s.path, problem: e instanceof DataError ? e.problem : msg(e) }),
+      ),
     { concurrency, window: concurrency * 2 },
   );
   for await (const r of results) if (r) bad.push(r);
-  if (bad.length) problems.push(`${bad.length} image(s) cannot be decoded: ${listSome(bad, 10)}`);
+  return bad;
 }

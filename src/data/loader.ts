@@ -7,6 +7,7 @@ import { BufferPool } from "./buffer_pool.ts";
 import { Rng } from "./rng.ts";
 import type { BatchPlan } from "./sampler.ts";
 import type { Transform } from "./transforms.ts";
+import type { ImageProblem } from "./validate.ts";
 import { type ChwImage, DecodePool } from "./worker_pool.ts";
 
 /** One image of a dataset: a file and its class. */
@@ -86,6 +87,8 @@ export class ImageLoader {
   readonly #decode: (path: string) => Promise<RgbImage>;
   /** Images left out with `onError: "skip"`. */
   skipped = 0;
+  /** The images left out with `onError: "skip"`, each with its problem, in the order met. */
+  readonly skippedImages: ImageProblem[] = [];
   /** Peak counts seen so far: open batches and images in flight. */
   readonly peak = { openBatches: 0, inFlight: 0 };
 
@@ -241,6 +244,10 @@ export class ImageLoader {
   #fail(b: OpenBatch, slot: number, e: unknown) {
     if (this.#o.onError !== "skip" || !(e instanceof DataError)) throw e;
     this.skipped++;
+    this.skippedImages.push({
+      path: e.file || this.samples[b.plan.indices[slot]].path,
+      problem: e.problem,
+    });
     this.#warn(
       `skipping ${e.message} (epoch ${b.plan.epoch}, batch ${b.plan.batch}, slot ${slot})`,
     );

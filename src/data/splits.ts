@@ -1,5 +1,10 @@
 /** Seen/unseen split files (`splits.json`) and resolving them against an image folder. */
-import { canonicalName, matchClassNames, type MatchOptions } from "./class_names.ts";
+import {
+  canonicalName,
+  findClassNames,
+  FIX_CLASS_NAMES,
+  type MatchOptions,
+} from "./class_names.ts";
 import { DataError, listSome, type ProblemLog } from "./errors.ts";
 import type { ImageFolder } from "./image_folder.ts";
 import { loadZod } from "./npm.ts";
@@ -115,21 +120,31 @@ export function checkSplit(
 ): { split: ResolvedSplit; problems: string[]; warnings: string[] } {
   const [splitName, def] = pickSplit(file, name);
   const problems: string[] = [], warnings: string[] = [];
-  const classIndex = (names: readonly string[], part: string): number[] => {
-    try {
-      return matchClassNames(names, folder.classes, {
-        aliases: opts.aliases,
-        wantedLabel: `${part} classes of split "${splitName}"`,
-        givenLabel: "class folders",
-      });
-    } catch (e) {
-      if (!(e instanceof DataError)) throw e;
-      problems.push(e.problem);
-      return [];
+  // Both parts' names are matched before anything is reported, so that a misspelt name is
+  // offered only the class folders that neither part claims.
+  const seenMatch = findClassNames(def.seen, folder.classes, opts);
+  const unseenMatch = findClassNames(def.unseen, folder.classes, opts);
+  const seen = seenMatch.indices.filter((c) => c >= 0);
+  const unseen = unseenMatch.indices.filter((c) => c >= 0);
+  const claimed = new Set([...seen, ...unseen]);
+  const unclaimed = folder.classes.filter((_, c) => !claimed.has(c));
+  const namesWrong = [seenMatch, unseenMatch].some((m) => m.missing.length || m.ambiguous.length);
+  for (const [part, m] of [["seen", seenMatch], ["unseen", unseenMatch]] as const) {
+    if (!m.missing.length && !m.ambiguous.length) continue;
+    const parts = [];
+    if (m.missing.length) {
+      parts.push(
+        `${m.missing.length} of the ${part} classes of split "${splitName}" have no match in ` +
+          `the class folders: ${listSome(m.missing, 50)}`,
+      );
     }
-  };
-  const seen = classIndex(def.seen, "seen");
-  const unseen = classIndex(def.unseen, "unseen");
+    if (m.ambiguous.length) parts.push(`ambiguous: ${listSome(m.ambiguous, 50)}`);
+    if (unclaimed.length) {
+      parts.push(`class folders in neither seen nor unseen: ${listSome(unclaimed, 50)}`);
+    }
+    parts.push(FIX_CLASS_NAMES);
+    problems.push(parts.join("; "));
+  }
   const both = seen.filter((c) => unseen.includes(c));
   if (both.length) {
     problems.push(
@@ -156,7 +171,10 @@ export function checkSplit(
       }
       if (seenHere.has(i)) dup.push(p);
       seenHere.add(i);
-      if (!allowed.has(folder.samples[i].label)) wrong.push(p);
+      const label = folder.samples[i].label;
+      // With a class name unmatched, its images belong to no part: that is the name's problem,
+      // already reported, not the image's.
+      if (!allowed.has(label) && !(namesWrong && !claimed.has(label))) wrong.push(p);
       out.push(i);
     }
     if (missing.length) {

@@ -23,8 +23,12 @@ export interface TrainData {
   attributes: Float32Array;
   /** How it was scaled. */
   attributeScale: string;
+  /** The scaling rule asked for (`dataset.attributeScale`; `none` for the synthetic set). */
+  attributeScaleRule: "none" | "max" | "l2";
   /** Attribute groups (name → columns), in order. */
   groups: Record<string, number[]>;
+  /** Whether the groups came from a groups file (false: one group `all` of every attribute). */
+  groupsFromFile: boolean;
   /** Seen and unseen class ids, in the split file's order. */
   seen: number[];
   unseen: number[];
@@ -137,7 +141,9 @@ export async function loadTrainData(config: TrainConfig): Promise<TrainData> {
     numAttributes: cols,
     attributes: scaled.values,
     attributeScale: scaled.note,
+    attributeScaleRule: how,
     groups,
+    groupsFromFile: ds.groups !== null,
     seen,
     unseen,
     train,
@@ -147,10 +153,14 @@ export async function loadTrainData(config: TrainConfig): Promise<TrainData> {
   };
 }
 
-/** A short description of the data for logs. */
+/** A short description of the data for logs, the resolved defaults said out loud (how the
+ * attributes were scaled, groups from no file). */
 export function describeData(d: TrainData): string {
+  const groups = Object.keys(d.groups).length;
   return `${d.root} split ${d.split}: ${d.classes.length} classes (${d.seen.length} seen, ${d.unseen.length} unseen), ` +
-    `${d.numAttributes} attributes in ${Object.keys(d.groups).length} groups; images: ` +
+    `${d.numAttributes} attributes in ${groups} group${groups === 1 ? "" : "s"}` +
+    (d.groupsFromFile ? "" : " (no groups file: one group of every attribute)") +
+    `; attributes ${d.attributeScale} (attributeScale: ${d.attributeScaleRule}); images: ` +
     `${d.train.length} train, ${d.heldout.length} held-out seen, ${d.testSeen.length} test-seen, ` +
     `${d.testUnseen.length} test-unseen`;
 }

@@ -1,13 +1,22 @@
 /** The full evaluation of a trained model (`deno task eval`, and the end of `deno task train`):
  * every branch's ZSL accuracy, GZSL S / U / H with calibrated stacking, the seen–unseen curve and
  * AUSUC; written as `eval.json`, `eval.md` and a confusion-matrix PNG. */
+import { listSome } from "../data/errors.ts";
+import type { ImageProblem } from "../data/validate.ts";
 import type { DSVA } from "../dsva/model.ts";
 import { type EvalReport, reportToMarkdown, type ResultRow } from "../eval/report.ts";
 import type { Tensor } from "../tensor/index.ts";
 import type { TrainData } from "./data.ts";
 import { type BranchResult, branchResult, chooseGamma, gzslPredictions } from "./metrics.ts";
 import { confusionPng } from "./pictures.ts";
-import { type Branch, BRANCHES, concatSets, type ScoredSet, scoreSamples } from "./scoring.ts";
+import {
+  type BadImagePolicy,
+  type Branch,
+  BRANCHES,
+  concatSets,
+  type ScoredSet,
+  scoreSamples,
+} from "./scoring.ts";
 import type { TrainConfig } from "../config/types.ts";
 
 /** What the evaluation found. Accuracies are fractions. */
@@ -22,28 +31,41 @@ export interface Evaluation {
   branches: Record<Branch, BranchResult>;
   /** Whether the AC ran at test time (it changes the fused branch only). */
   acAtTest: boolean;
+  /** Images scored (without the bad ones skipped). */
   images: { heldout: number; testSeen: number; testUnseen: number };
+  /** Images left out as unreadable (`onBadImage: "skip"`; empty otherwise). */
+  badImages: ImageProblem[];
   /** The test scores (not serialised). */
   test: ScoredSet;
 }
 
-/** Scores the held-out and test images and computes every branch's results. `gamma` overrides the
- * config's γ rule. */
+/** Options of {@link evaluateModel}. */
+export interface EvaluateOptions {
+  /** Overrides the config's γ rule. */
+  gamma?: number | "heldout";
+  /** Run the AC at test time (default: the config's `ac.enabled && ac.atTest`). */
+  useAC?: boolean;
+  /** An image that cannot be decoded: `fail` (default) stops with a `DataError` naming it;
+   * `skip` leaves it out of every metric and lists it in `badImages` (and `eval.json`). */
+  onBadImage?: BadImagePolicy;
+}
+
+/** Scores the held-out and test images and computes every branch's results. */
 export async function evaluateModel(
   model: DSVA,
   data: TrainData,
   config: TrainConfig,
   classAttributes: Tensor,
-  opts: { gamma?: number | "heldout"; useAC?: boolean } = {},
+  opts: EvaluateOptions = {},
 ): Promise<Evaluation> {
   const useAC = opts.useAC ?? (config.ac.enabled && config.ac.atTest);
+  const score = { useAC, onBadImage: opts.onBadImage ?? "fail" } as const;
   const heldout = data.heldout.length > 0
-    ? await scoreSamples(model, data.heldout, classAttributes, config, { useAC })
+    ? await scoreSamples(model, data.heldout, classAttributes, config, score)
     : null;
-  const test = concatSets(
-    await scoreSamples(model, data.testSeen, classAttributes, config, { useAC }),
-    await scoreSamples(model, data.testUnseen, classAttributes, config, { useAC }),
-  );
+  const testSeen = await scoreSamples(model, data.testSeen, classAttributes, config, score);
+  const testUnseen = await scoreSamples(model, data.testUnseen, classAttributes, config, score);
+  const test = concatSets(testSeen, testUnseen);
   const branches = {} as Record<Branch, BranchResult>;
   for (const b of BRANCHES) {
     const g = chooseGamma(config, heldout, data.seen, data.unseen, b, opts.gamma);
@@ -58,11 +80,8 @@ export async function evaluateModel(
     ausuc: v.ausuc,
     branches,
     acAtTest: useAC,
-    images: {
-      heldout: data.heldout.length,
-      testSeen: data.testSeen.length,
-      testUnseen: data.testUnseen.length,
-    },
+    images: { heldout: heldout?.n ?? 0, testSeen: testSeen.n, testUnseen: testUnseen.n },
+    badImages: [...(heldout?.badImages ?? []), ...(test.badImages ?? [])],
     test,
   };
 }
@@ -135,6 +154,13 @@ export function evalReport(ev: Evaluation, data: TrainData, config: TrainConfig,
       }.`,
     ],
   };
+  if (ev.badImages.length) {
+    report.notes!.push(
+      `${ev.badImages.length} unreadable image(s) left out of every metric (onBadImage: skip): ${
+        listSome(ev.badImages.map((b) => `${b.path}: ${b.problem}`), 20)
+      }.`,
+    );
+  }
   return report;
 }
 
@@ -157,6 +183,7 @@ export function evalSummary(ev: Evaluation, report: EvalReport, src: EvalSource)
     acAtTest: ev.acAtTest,
     branches: Object.fromEntries(BRANCHES.map((b) => [b, strip(ev.branches[b])])),
     images: ev.images,
+    ...(ev.badImages.length ? { badImages: ev.badImages } : {}),
     meta: report.meta,
     notes: report.notes,
   };

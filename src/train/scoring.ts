@@ -6,6 +6,7 @@ import { CLIP, IMAGENET, type Normalization, UNIT } from "../data/normalize.ts";
 import { ShuffledBatchSampler } from "../data/shuffle_sampler.ts";
 import { batchToTensor } from "../data/tensor.ts";
 import { evalTransform, trainTransform } from "../data/transforms.ts";
+import type { ImageProblem } from "../data/validate.ts";
 import type { Device } from "../tensor/device.ts";
 import { autocast, noGrad, scope, type Tensor } from "../tensor/index.ts";
 import type { TrainConfig } from "../config/types.ts";
@@ -22,7 +23,14 @@ export interface ScoredSet {
   c: number;
   labels: Int32Array;
   scores: Record<Branch, Float32Array>;
+  /** Images left out as unreadable (`onBadImage: "skip"`), when there were any. */
+  badImages?: ImageProblem[];
 }
+
+/** What evaluation does with an image that cannot be decoded: `fail` (the default) stops with
+ * the loader's `DataError` naming the file; `skip` leaves the image out of the metrics and lists
+ * it (`ScoredSet.badImages`, `eval.json`'s `badImages`). */
+export type BadImagePolicy = "skip" | "fail";
 
 /** The normalisation named in the config. */
 export function normalizationOf(config: TrainConfig): Normalization {
@@ -47,13 +55,14 @@ export function maybeAutocast<T>(config: TrainConfig, fn: () => T): T {
 }
 
 /** Scores `samples` (in order) with `model` against the class-attribute matrix `classAttributes`
- * `[C, K]` (all classes), in evaluation mode and without gradients. */
+ * `[C, K]` (all classes), in evaluation mode and without gradients. With `onBadImage: "skip"`,
+ * unreadable images are left out (the set then has fewer rows than `samples`) and listed. */
 export async function scoreSamples(
   model: DSVA,
   samples: readonly Sample[],
   classAttributes: Tensor,
   config: TrainConfig,
-  opts: { useAC: boolean },
+  opts: { useAC: boolean; onBadImage?: BadImagePolicy },
 ): Promise<ScoredSet> {
   const n = samples.length, c = classAttributes.size(0);
   const scores = {
@@ -68,6 +77,9 @@ export async function scoreSamples(
     normalization: normalizationOf(config),
     concurrency: config.loaderConcurrency,
     workers: config.workers,
+    onError: opts.onBadImage === "skip" ? "skip" : "throw",
+    // Skipped images are returned, not printed: the caller lists them where the results go.
+    warn: () => {},
   });
   const sampler = new ShuffledBatchSampler(n, { batchSize: config.testBatchSize, shuffle: false });
   const wasTraining = model.training;
@@ -78,7 +90,10 @@ export async function scoreSamples(
       noGrad(() =>
         scope(() => {
           const x = batchToTensor(b, config.device as Device);
-          const out = maybeAutocast(config, () => model.forward(x, classAttributes, opts));
+          const out = maybeAutocast(
+            config,
+            () => model.forward(x, classAttributes, { useAC: opts.useAC }),
+          );
           const put = (dst: Float32Array, logits: Tensor) =>
             dst.set(logits.float().softmax(1).cpu().toTypedArray() as Float32Array, row * c);
           put(scores.vam, out.vamLogits);
@@ -91,7 +106,22 @@ export async function scoreSamples(
   } finally {
     model.train(wasTraining);
   }
-  return { n, c, labels, scores };
+  if (loader.skippedImages.length === 0) return { n, c, labels, scores };
+  // Rows were written in sample order without the skipped images: keep the filled part.
+  const skipped = new Set(loader.skippedImages.map((b) => b.path));
+  const kept = samples.filter((s) => !skipped.has(s.path));
+  const rows = kept.length * c;
+  return {
+    n: kept.length,
+    c,
+    labels: Int32Array.from(kept, (s) => s.label),
+    scores: {
+      vam: scores.vam.slice(0, rows),
+      global: scores.global.slice(0, rows),
+      fused: scores.fused.slice(0, rows),
+    },
+    badImages: [...loader.skippedImages],
+  };
 }
 
 /** Two scored sets one after the other. */
@@ -105,6 +135,7 @@ export function concatSets(a: ScoredSet, b: ScoredSet): ScoredSet {
   const labels = new Int32Array(a.n + b.n);
   labels.set(a.labels);
   labels.set(b.labels, a.n);
+  const bad = [...(a.badImages ?? []), ...(b.badImages ?? [])];
   return {
     n: a.n + b.n,
     c: a.c,
@@ -114,5 +145,6 @@ export function concatSets(a: ScoredSet, b: ScoredSet): ScoredSet {
       global: cat(a.scores.global, b.scores.global),
       fused: cat(a.scores.fused, b.scores.fused),
     },
+    ...(bad.length ? { badImages: bad } : {}),
   };
 }

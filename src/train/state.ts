@@ -27,6 +27,9 @@ export interface TrainerState {
   lossEma: number;
   epochLossSum: number;
   epochSteps: number;
+  /** An epoch whose end-of-epoch evaluation failed (a bad test image, ...) after its training
+   * finished: the checkpoint keeps the epoch, and resuming runs the evaluation first. */
+  pendingEvaluation?: number;
 }
 
 /** How the random streams are made resumable (recorded in every checkpoint). */

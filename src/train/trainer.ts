@@ -128,10 +128,14 @@ export class Trainer {
     );
     this.#state = { ...ck.trainer };
     const epoch = this.#pos.next.epoch;
-    if (ck.optimizer && epoch < this.config.epochs) {
-      const carry = this.recipe.optimizer.lifetime === "run" || ck.optimizerEpoch === epoch;
-      if (carry) {
-        this.#ensureOptimizer(epoch);
+    if (ck.optimizer) {
+      const carry = epoch < this.config.epochs &&
+        (this.recipe.optimizer.lifetime === "run" || ck.optimizerEpoch === epoch);
+      // A checkpoint that owes its epoch's evaluation is written again after it: with the
+      // optimizer as that epoch left it, as the checkpoint of a run that never failed has it.
+      const owed = !carry && ck.trainer.pendingEvaluation !== undefined;
+      if (carry || owed) {
+        this.#ensureOptimizer(carry ? epoch : ck.optimizerEpoch);
         this.#opt!.loadStateDict(ck.optimizer);
       }
     }
@@ -222,6 +226,13 @@ export class Trainer {
     let lossCfg: DsvaLossConfig | null = null;
     let useAC = false;
     this.model.train();
+    const owed = this.#state.pendingEvaluation;
+    if (owed !== undefined) {
+      hooks.log(`epoch ${owed + 1}: running its end-of-epoch evaluation, which failed before`);
+      await this.#evaluateEpoch(owed, hooks);
+      delete this.#state.pendingEvaluation;
+      await this.saveState("epoch");
+    }
 
     const outcome = await runEpochs<LoadedBatch>({
       epochs: cfg.epochs,
@@ -293,7 +304,9 @@ export class Trainer {
         return { images: b.shape[0], loss: s.lossEma };
       },
       endEpoch: async (epoch, last) => {
-        if ((epoch + 1) % cfg.evalEvery === 0 || last) await this.#evaluateEpoch(epoch, hooks);
+        if ((epoch + 1) % cfg.evalEvery === 0 || last) {
+          await this.#evaluateKeepingEpoch(epoch, hooks);
+        }
       },
       checkpoint: (reason) => this.saveState(reason),
     }, hooks);
@@ -311,8 +324,30 @@ export class Trainer {
     };
   }
 
+  /** {@link Trainer.#evaluateEpoch}; when it fails, the finished epoch is saved first (its
+   * checkpoint marked with the evaluation still owed, which resuming runs) and the error goes on.
+   * Saving on failure rather than before every evaluation keeps one full-state write per epoch
+   * (weights and Adam's moments: a gigabyte for ViT-B/32) and the checkpoints of a run that
+   * evaluates cleanly as they were. */
+  async #evaluateKeepingEpoch(epoch: number, hooks: TrainHooks): Promise<void> {
+    try {
+      await this.#evaluateEpoch(epoch, hooks);
+    } catch (e) {
+      this.#state.pendingEvaluation = epoch;
+      try {
+        const path = await this.saveState("evaluation-failed");
+        hooks.log(
+          `epoch ${epoch + 1}: its evaluation failed; the trained epoch is kept in ${path} ` +
+            `(resuming runs the evaluation first)`,
+        );
+      } catch { /* the evaluation's error is the one to report */ }
+      throw e;
+    }
+  }
+
   /** Held-out and (monitoring) test evaluation of one epoch, model selection and the best
-   * checkpoint. */
+   * checkpoint. The trainer's state changes only once nothing can fail but the log line, so a
+   * failed evaluation can be run again from the same state. */
   async #evaluateEpoch(epoch: number, hooks: TrainHooks): Promise<void> {
     const cfg = this.config, d = this.data;
     const t0 = performance.now();
@@ -342,16 +377,17 @@ export class Trainer {
     const prev = this.#state.best;
     const isBest = prev === null || score > prev.score;
     if (isBest) {
-      this.#state.best = { epoch, step: this.#pos.step, score, metric };
+      const best = { epoch, step: this.#pos.step, score, metric };
       const ck: ModelCheckpoint = {
         kind: "model",
         step: this.#pos.step,
         epoch,
         model: this.model.stateDict(),
         config: cfg,
-        best: this.#state.best,
+        best,
       };
       await saveCheckpoint(`${this.runDir}/${CHECKPOINTS.best}`, ck);
+      this.#state.best = best;
     }
     const s = this.#state;
     const rec: EpochRecord = {
