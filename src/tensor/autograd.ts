@@ -1,30 +1,6 @@
-/** Grad mode and functional gradients. libtorch's grad mode is per thread; the
- * JS main thread is the one that matters here. */
+/** Functional gradients: `torch.autograd.grad`. Grad mode is in `grad_mode.ts`. */
 import { checkWarnings, lastError, lib } from "./runtime.ts";
 import { fromHandle, type Tensor } from "./tensor.ts";
-
-function withGradMode<T>(enabled: boolean, fn: () => T): T {
-  const prev = lib.dt_grad_set_enabled(enabled ? 1 : 0);
-  try {
-    const r = fn();
-    if (r instanceof Promise) {
-      throw new TypeError("noGrad/enableGrad take a synchronous function");
-    }
-    return r;
-  } finally {
-    lib.dt_grad_set_enabled(prev);
-  }
-}
-
-/** Runs `fn` with gradient recording off. */
-export const noGrad = <T>(fn: () => T): T => withGradMode(false, fn);
-/** Runs `fn` with gradient recording on (inside a `noGrad`). */
-export const enableGrad = <T>(fn: () => T): T => withGradMode(true, fn);
-export const isGradEnabled = (): boolean => lib.dt_grad_is_enabled() !== 0;
-/** Turns gradient recording on or off until changed again. */
-export function setGradEnabled(on: boolean): void {
-  lib.dt_grad_set_enabled(on ? 1 : 0);
-}
 
 export interface GradOptions {
   gradOutputs?: (Tensor | null)[];

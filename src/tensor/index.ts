@@ -27,7 +27,9 @@ export {
 } from "./creation.ts";
 export type { CreateOptions, NestedArray } from "./creation.ts";
 export * from "./functional.ts";
-export { enableGrad, grad, isGradEnabled, noGrad, setGradEnabled } from "./autograd.ts";
+export { grad } from "./autograd.ts";
+export type { GradOptions } from "./autograd.ts";
+export { enableGrad, isGradEnabled, noGrad, setGradEnabled } from "./grad_mode.ts";
 export { keep, leakBackstop, leakedCount, scope } from "./scope.ts";
 export {
   autocast,
