@@ -269,6 +269,58 @@ Deno.test("api: creation functions", async () => {
   });
 });
 
+Deno.test("api: sizes and dims given as numbers or as one array, as PyTorch takes both", () => {
+  torch.scope(() => {
+    const same = (a: Tensor, b: Tensor, what: string) => {
+      assert.deepEqual([a.shape, a.dtype], [b.shape, b.dtype], what);
+      assert.deepEqual(a.toArray(), b.toArray(), what);
+    };
+    const x = torch.arange(24).reshape([2, 3, 4]);
+    same(x, torch.arange(24).reshape(2, 3, 4), "reshape");
+    same(x.reshape(-1, 6), x.reshape([-1, 6]), "reshape with -1");
+    assert.deepEqual(x.reshape([6, -1]).shape, [6, 4]);
+    same(x.view(4, 6), x.view([4, 6]), "view");
+    same(x.permute(2, 0, 1), x.permute([2, 0, 1]), "permute");
+    assert.deepEqual(x.permute([2, 0, 1]).shape, [4, 2, 3]);
+    const col = torch.tensor([[1], [2]]);
+    same(col.expand(2, 3), col.expand([2, 3]), "expand");
+    assert.deepEqual(col.expand([2, 3]).toArray(), [[1, 1, 1], [2, 2, 2]]);
+    same(col.repeat(2, 2), col.repeat([2, 2]), "repeat");
+    same(torch.tensor([5]).reshape([]), torch.tensor([5]).reshape(), "0-d");
+
+    // Reductions over one dim or a list of them.
+    same(x.sum(1), x.sum([1]), "sum");
+    same(x.sum([0, 2]), x.sum(0).sum(1), "sum over a list of dims");
+    same(x.mean(2), x.mean([2]), "mean");
+    same(torch.sum(x, 0), torch.sum(x, [0]), "torch.sum");
+
+    // Creation: `zeros([2, 3])`, `zeros(2, 3)`, options last either way.
+    for (const f of ["zeros", "ones", "empty"] as const) {
+      const a = torch[f]([2, 3], { dtype: "int32" }), b = torch[f](2, 3, { dtype: "int32" });
+      assert.deepEqual([a.shape, a.dtype], [b.shape, b.dtype], f);
+    }
+    same(torch.zeros(2, 3), torch.zeros([2, 3]), "zeros");
+    same(torch.ones(4), torch.ones([4]), "ones 1-d");
+    same(torch.zeros(), torch.zeros([]), "zeros 0-d");
+    for (const f of ["rand", "randn"] as const) {
+      torch.manualSeed(3);
+      const a = torch[f]([2, 3], { dtype: "float64" });
+      torch.manualSeed(3);
+      same(a, torch[f](2, 3, { dtype: "float64" }), f);
+      torch.manualSeed(3);
+      const c = torch[f](5);
+      torch.manualSeed(3);
+      same(c, torch[f]([5]), `${f} without options`);
+    }
+    assert.equal(torch.randn(2, 2, { requiresGrad: true }).requiresGrad, true);
+    assert.throws(() => torch.zeros(2.5, 2), /shape entries must be integers/);
+    assert.throws(
+      () => (torch.zeros as (...a: unknown[]) => Tensor)(2, "3"),
+      (e: Error) => e instanceof TorchError && /as numbers or one array/.test(e.message),
+    );
+  });
+});
+
 Deno.test("api: toString matches PyTorch's repr", async () => {
   const cases: [() => Tensor, string][] = [
     [() => torch.tensor([[1, 2.5], [3, 4]]), "torch.tensor([[1, 2.5], [3, 4]])"],

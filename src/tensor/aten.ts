@@ -218,7 +218,8 @@ function mapResult(s: Schema, i: number, r: RawResult, bound: unknown[]): unknow
 
 let byName: Map<string, string[]> | null = null;
 
-/** All schema texts of an op name (`aten::add`), from the linked libtorch. */
+/** All schema texts of an op name (`aten::add`), from the linked libtorch (what
+ * `torch._C._jit_get_schemas_for_operator` lists). */
 export function schemasOf(name: string): string[] {
   if (!byName) {
     byName = new Map();
@@ -291,5 +292,17 @@ function namespace(ns: string) {
   });
 }
 
-/** Operator namespaces, typed from the linked libtorch's schemas. */
+/** `torch.ops`: operator namespaces, typed from the linked libtorch's schemas.
+ *
+ * @example Any ATen operator, by overload or by first match
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { torch } from "../../mod.ts";
+ * torch.scope(() => {
+ *   const a = torch.tensor([1, 2]);
+ *   assert.deepEqual(torch.ops.aten.add.Tensor(a, a, { alpha: 2 }).toArray(), [3, 6]);
+ *   assert.deepEqual(torch.ops.aten.cumsum(a, 0).toArray(), [1, 3]);
+ * });
+ * ```
+ */
 export const ops: { aten: AtenOps } = { aten: namespace("aten") as AtenOps };

@@ -1,43 +1,38 @@
-/** Grad mode and functional gradients. libtorch's grad mode is per thread; the
- * JS main thread is the one that matters here. */
+/** Functional gradients: `torch.autograd.grad`. Grad mode is in `grad_mode.ts`. */
 import { checkWarnings, lastError, lib } from "./runtime.ts";
 import { fromHandle, type Tensor } from "./tensor.ts";
 
-function withGradMode<T>(enabled: boolean, fn: () => T): T {
-  const prev = lib.dt_grad_set_enabled(enabled ? 1 : 0);
-  try {
-    const r = fn();
-    if (r instanceof Promise) {
-      throw new TypeError("noGrad/enableGrad take a synchronous function");
-    }
-    return r;
-  } finally {
-    lib.dt_grad_set_enabled(prev);
-  }
-}
-
-/** Runs `fn` with gradient recording off. */
-export const noGrad = <T>(fn: () => T): T => withGradMode(false, fn);
-/** Runs `fn` with gradient recording on (inside a `noGrad`). */
-export const enableGrad = <T>(fn: () => T): T => withGradMode(true, fn);
-export const isGradEnabled = (): boolean => lib.dt_grad_is_enabled() !== 0;
-/** Turns gradient recording on or off until changed again. */
-export function setGradEnabled(on: boolean): void {
-  lib.dt_grad_set_enabled(on ? 1 : 0);
-}
-
+/** The keywords of `torch.autograd.grad`. */
 export interface GradOptions {
+  /** `grad_outputs=`: the vector of the vector-Jacobian product (null: ones for a scalar). */
   gradOutputs?: (Tensor | null)[];
+  /** `retain_graph=`: keep the graph for another backward pass (default: `createGraph`). */
   retainGraph?: boolean;
+  /** `create_graph=`: record the backward pass, for higher-order gradients. */
   createGraph?: boolean;
+  /** `allow_unused=`: null, not an error, for an input the outputs do not depend on. */
   allowUnused?: boolean;
 }
 
 const handles = (ts: readonly (Tensor | null)[]) =>
   new Float64Array(ts.map((t) => (t ? t.handle : 0)));
 
-/** Gradients of `outputs` with respect to `inputs` (torch.autograd.grad);
- * null where an input is unused and `allowUnused` is set. */
+/** `torch.autograd.grad(outputs, inputs, ...)`: the gradients of `outputs` with respect to
+ * `inputs`, null where an input is unused and `allowUnused` is set.
+ *
+ * @example A second derivative
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { torch } from "../../mod.ts";
+ * using x = torch.tensor([3], { requiresGrad: true });
+ * torch.scope(() => {
+ *   const y = x.pow(3); // y = x³, dy/dx = 3x², d²y/dx² = 6x
+ *   const [dy] = torch.grad(y.sum(), x, { createGraph: true });
+ *   const [d2y] = torch.grad(dy!.sum(), x);
+ *   assert.deepEqual([dy!.item(), d2y!.item()], [27, 18]);
+ * });
+ * ```
+ */
 export function grad(
   outputs: Tensor | readonly Tensor[],
   inputs: Tensor | readonly Tensor[],

@@ -4,18 +4,22 @@ import { type Device, parseDevice } from "./device.ts";
 import { op, type OpRef } from "./dispatch.ts";
 import { assertDType, type DType, DTYPE_BYTES, DTYPE_CODE, dtypeOfArray } from "./dtype.ts";
 import { lastError, lib, TorchError } from "./runtime.ts";
+import { type SizeArgs, sizeFrom } from "./shape_args.ts";
 import { fromHandle, full, internal, type Scalar, Tensor } from "./tensor.ts";
 
 export { full };
 
-/** Options shared by the creation functions. */
+/** PyTorch's factory keywords, shared by the creation functions. */
 export interface CreateOptions {
+  /** `dtype=`: the element type (float32 by default for most creators). */
   dtype?: DType;
+  /** `device=`: `"cpu"` (the default), `"cuda"` or `"cuda:N"`. */
   device?: Device;
+  /** `requires_grad=`: make the new tensor a leaf that autograd tracks. */
   requiresGrad?: boolean;
 }
 
-/** Nested arrays of numbers, booleans or bigints. */
+/** The data `torch.tensor()` takes: nested arrays of numbers, booleans or bigints. */
 export type NestedArray = number | boolean | bigint | readonly NestedArray[];
 
 const O = {
@@ -64,35 +68,49 @@ const shapeOf = (s: readonly number[]) => {
   return s;
 };
 
-export function zeros(shape: readonly number[], opts: CreateOptions = {}): Tensor {
-  W.reset().ints(shapeOf(shape));
+/** A factory op over a size given PyTorch's ways (`[2, 3]` or `2, 3`, options last). */
+function sized(o: OpRef, args: SizeArgs<CreateOptions>): Tensor {
+  const { size, opts } = sizeFrom<CreateOptions>(args);
+  W.reset().ints(shapeOf(size));
   factoryTail(opts);
-  return factory(O.zeros, opts);
+  return factory(o, opts);
 }
-export function ones(shape: readonly number[], opts: CreateOptions = {}): Tensor {
-  W.reset().ints(shapeOf(shape));
-  factoryTail(opts);
-  return factory(O.ones, opts);
+
+/** `torch.zeros(*size, dtype=..., device=..., requires_grad=...)`: `zeros([2, 3])`,
+ * `zeros(2, 3)` or `zeros(2, 3, { dtype: "int64" })`; float32 unless a dtype is given.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { torch } from "../../mod.ts";
+ * using z = torch.zeros(2, 3, { dtype: "int64" });
+ * assert.deepEqual(z.toArray(), [[0, 0, 0], [0, 0, 0]]);
+ * assert.equal(z.dtype, "int64");
+ * ```
+ */
+export function zeros(...args: SizeArgs<CreateOptions>): Tensor {
+  return sized(O.zeros, args);
 }
-/** Uninitialized memory. */
-export function empty(shape: readonly number[], opts: CreateOptions = {}): Tensor {
-  W.reset().ints(shapeOf(shape));
-  factoryTail(opts);
-  return factory(O.empty, opts);
+/** `torch.ones(*size, ...)`: `ones([2, 3])`, `ones(2, 3)` or `ones(2, 3, opts)`. */
+export function ones(...args: SizeArgs<CreateOptions>): Tensor {
+  return sized(O.ones, args);
 }
-/** Uniform on [0, 1). */
-export function rand(shape: readonly number[], opts: CreateOptions = {}): Tensor {
-  W.reset().ints(shapeOf(shape));
-  factoryTail(opts);
-  return factory(O.rand, opts);
+/** `torch.empty(*size, ...)`: uninitialized memory; `empty([2, 3])` or `empty(2, 3)`. */
+export function empty(...args: SizeArgs<CreateOptions>): Tensor {
+  return sized(O.empty, args);
 }
-/** Standard normal. */
-export function randn(shape: readonly number[], opts: CreateOptions = {}): Tensor {
-  W.reset().ints(shapeOf(shape));
-  factoryTail(opts);
-  return factory(O.randn, opts);
+/** `torch.rand(*size, ...)`: uniform on [0, 1) from the generator `manualSeed` seeds;
+ * `rand([2, 3])` or `rand(2, 3)`. */
+export function rand(...args: SizeArgs<CreateOptions>): Tensor {
+  return sized(O.rand, args);
 }
-/** Integers uniform on [low, high); int64 unless a dtype is given. */
+/** `torch.randn(*size, ...)`: standard normal from the generator `manualSeed` seeds;
+ * `randn([2, 3])` or `randn(2, 3)`. */
+export function randn(...args: SizeArgs<CreateOptions>): Tensor {
+  return sized(O.randn, args);
+}
+/** `torch.randint(low, high, size)`: integers uniform on [low, high); int64 unless a dtype is
+ * given. */
 export function randint(
   low: number,
   high: number,
@@ -103,7 +121,8 @@ export function randint(
   factoryTail(opts, "int64");
   return factory(O.randint, opts);
 }
-/** `[start, end)` by `step`; float32 unless a dtype is given. */
+/** `torch.arange(start, end, step)`: `[start, end)` by `step` (`arange(n)` is `[0, n)`);
+ * float32 unless a dtype is given, where PyTorch infers int64 from integer arguments. */
 export function arange(
   start: number,
   end?: number,
@@ -115,6 +134,8 @@ export function arange(
   factoryTail(opts);
   return factory(O.arange, opts);
 }
+/** `torch.linspace(start, end, steps)`: `steps` evenly spaced values from `start` to `end`
+ * inclusive. */
 export function linspace(
   start: number,
   end: number,
@@ -125,6 +146,7 @@ export function linspace(
   factoryTail(opts);
   return factory(O.linspace, opts);
 }
+/** `torch.eye(n, m)`: the `n` × `m` identity matrix (square by default). */
 export function eye(n: number, m = n, opts: CreateOptions = {}): Tensor {
   W.reset().int(n).int(m);
   factoryTail(opts);
@@ -138,18 +160,25 @@ function like(o: OpRef, t: Tensor, opts: CreateOptions, fill?: Scalar): Tensor {
   W.none(); // memory_format
   return factory(o, opts);
 }
+/** `torch.zeros_like(t)`: zeros of `t`'s shape, dtype and device unless `opts` say otherwise. */
 export const zerosLike = (t: Tensor, opts: CreateOptions = {}): Tensor =>
   like(O.zerosLike, t, opts);
+/** `torch.ones_like(t)`: ones of `t`'s shape, dtype and device unless `opts` say otherwise. */
 export const onesLike = (t: Tensor, opts: CreateOptions = {}): Tensor => like(O.onesLike, t, opts);
+/** `torch.empty_like(t)`: uninitialized memory of `t`'s shape, dtype and device. */
 export const emptyLike = (t: Tensor, opts: CreateOptions = {}): Tensor =>
   like(O.emptyLike, t, opts);
+/** `torch.rand_like(t)`: uniform on [0, 1) in `t`'s shape, dtype and device. */
 export const randLike = (t: Tensor, opts: CreateOptions = {}): Tensor => like(O.randLike, t, opts);
+/** `torch.randn_like(t)`: standard normal in `t`'s shape, dtype and device. */
 export const randnLike = (t: Tensor, opts: CreateOptions = {}): Tensor =>
   like(O.randnLike, t, opts);
+/** `torch.full_like(t, value)`: `value` in `t`'s shape, dtype and device. */
 export const fullLike = (t: Tensor, value: Scalar, opts: CreateOptions = {}): Tensor =>
   like(O.fullLike, t, opts, value);
 
-/** Copies a host buffer into a new tensor of `shape` and `dtype`. The bytes are
+/** `torch.frombuffer(data, dtype=...).reshape(shape)`, but copied: a new tensor of `shape` and
+ * `dtype` from a host buffer. The bytes are
  * little-endian elements (bf16/f16 as their raw 16-bit patterns). */
 export function fromBuffer(
   data: ArrayBufferView | ArrayBuffer,
@@ -230,10 +259,24 @@ function hostArray(values: (number | boolean | bigint)[], dtype: DType): ArrayBu
   }
 }
 
-/** A tensor from nested JS arrays or a typed array. JS numbers do not tell 1
+/** `torch.tensor(data)`: a tensor from nested JS arrays or a typed array. JS numbers do not tell 1
  * from 1.0, so numbers give float32 unless `dtype` says otherwise; booleans
  * give bool, bigints int64, typed arrays their own type. Half types are
- * converted from float32. */
+ * converted from float32.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { torch } from "../../mod.ts";
+ * using t = torch.tensor([[1, 2], [3, 4]]);
+ * assert.deepEqual(t.shape, [2, 2]);
+ * assert.equal(t.dtype, "float32");
+ * assert.equal(t.toString(), "tensor([[1., 2.],\n        [3., 4.]])");
+ * using ids = torch.tensor([1, 0], { dtype: "int64" });
+ * using swapped = t.indexSelect(1, ids);
+ * assert.deepEqual(swapped.toArray(), [[2, 1], [4, 3]]);
+ * ```
+ */
 export function tensor(
   data: NestedArray | ArrayBufferView,
   opts: CreateOptions & { shape?: readonly number[] } = {},

@@ -1,7 +1,7 @@
 /** PyTorch-like text for tensors: `tensor([[1.0000, 2.5000]], requires_grad=True)`, following
  * `torch/_tensor_str.py` with its default print options (precision 4, threshold 1000, edge items
  * 3, line width 80): the same number format, widths, summarization and line wrapping. */
-import { noGrad } from "./autograd.ts";
+import { noGrad } from "./grad_mode.ts";
 import { scope } from "./scope.ts";
 import type { Tensor } from "./tensor.ts";
 

@@ -34,7 +34,8 @@ const O = {
 
 const pair2 = (x: number | readonly number[]) => (typeof x === "number" ? [x, x] : x);
 
-/** `cond ? a : b` elementwise, with broadcasting; a and b may be scalars. */
+/** `torch.where(cond, a, b)`: `cond ? a : b` elementwise, with broadcasting; a and b may be
+ * scalars. */
 export function where(cond: Tensor, a: Tensor | Scalar, b: Tensor | Scalar): Tensor {
   W.reset().handle(cond.handle);
   const at = a instanceof Tensor, bt = b instanceof Tensor;
@@ -43,29 +44,32 @@ export function where(cond: Tensor, a: Tensor | Scalar, b: Tensor | Scalar): Ten
   return result1(at ? (bt ? O.where : O.whereSO) : bt ? O.whereSS : O.whereS);
 }
 
+/** `torch.cat(tensors, dim)`: joins tensors along an existing dimension. */
 export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   W.reset().handles(tensors.map((t) => t.handle)).int(dim);
   return result1(O.cat);
 }
 
+/** `torch.stack(tensors, dim)`: joins same-shaped tensors along a new dimension. */
 export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
   W.reset().handles(tensors.map((t) => t.handle)).int(dim);
   return result1(O.stack);
 }
 
+/** `torch.einsum(equation, *operands)`: Einstein summation, e.g. `einsum("ij,jk->ik", a, b)`. */
 export function einsum(equation: string, ...operands: Tensor[]): Tensor {
   W.reset().str(equation).handles(operands.map((t) => t.handle));
   return result1(O.einsum);
 }
 
-/** `x @ weight.T + bias`. */
+/** `torch.nn.functional.linear(x, weight, bias)`: `x @ weight.T + bias`. */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
   W.reset().handle(x.handle).handle(weight.handle);
   bias ? W.handle(bias.handle) : W.none();
   return result1(O.linear);
 }
 
-/** `beta * input + alpha * (mat1 @ mat2)`. */
+/** `torch.addmm(input, mat1, mat2, beta=..., alpha=...)`: `beta * input + alpha * (mat1 @ mat2)`. */
 export function addmm(
   input: Tensor,
   mat1: Tensor,
@@ -77,6 +81,8 @@ export function addmm(
   return result1(O.addmm);
 }
 
+/** `torch.nn.functional.layer_norm(x, normalized_shape, weight, bias, eps)`: normalizes over
+ * the last dimensions, then scales and shifts. */
 export function layerNorm(
   x: Tensor,
   normalizedShape: readonly number[],
@@ -91,18 +97,26 @@ export function layerNorm(
   return result1(O.layerNorm);
 }
 
+/** `torch.nn.functional.dropout(x, p, training)`: zeroes elements with probability `p` and
+ * scales the rest by `1 / (1 - p)`; the identity when not training. */
 export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
   W.reset().handle(x.handle).float(p).bool(training);
   return result1(O.dropout);
 }
 
+/** The keywords of `torch.nn.functional.conv2d`; a number stands for both spatial dims. */
 export interface Conv2dOptions {
+  /** `stride=` (1 by default). */
   stride?: number | readonly number[];
+  /** `padding=`: zeros added on each side (0 by default). */
   padding?: number | readonly number[];
+  /** `dilation=`: spacing between kernel elements (1 by default). */
   dilation?: number | readonly number[];
+  /** `groups=`: input and output channels split into this many groups (1 by default). */
   groups?: number;
 }
 
+/** `torch.nn.functional.conv2d(x, weight, bias, ...)`: 2-d convolution of an NCHW tensor. */
 export function conv2d(
   x: Tensor,
   weight: Tensor,
@@ -116,12 +130,17 @@ export function conv2d(
   return result1(O.conv2d);
 }
 
+/** The keywords shared by the 2-d pools; a number stands for both spatial dims. */
 export interface Pool2dOptions {
+  /** `stride=` (the kernel size by default, as PyTorch). */
   stride?: number | readonly number[];
+  /** `padding=`: implicit padding on each side (0 by default). */
   padding?: number | readonly number[];
+  /** `ceil_mode=`: round the output size up instead of down. */
   ceilMode?: boolean;
 }
 
+/** `torch.nn.functional.max_pool2d(x, kernel_size, ...)`: the maximum of each window. */
 export function maxPool2d(
   x: Tensor,
   kernelSize: number | readonly number[],
@@ -132,6 +151,7 @@ export function maxPool2d(
   return result1(O.maxPool2d);
 }
 
+/** `torch.nn.functional.avg_pool2d(x, kernel_size, ...)`: the mean of each window. */
 export function avgPool2d(
   x: Tensor,
   kernelSize: number | readonly number[],
@@ -144,19 +164,27 @@ export function avgPool2d(
   return result1(O.avgPool2d);
 }
 
+/** `torch.nn.functional.adaptive_avg_pool2d(x, output_size)`: mean pooling to a given output
+ * size. */
 export function adaptiveAvgPool2d(x: Tensor, outputSize: number | readonly number[]): Tensor {
   W.reset().handle(x.handle).ints(pair2(outputSize));
   return result1(O.adaptiveAvgPool2d);
 }
 
+/** The keywords of `torch.nn.functional.interpolate` (give `size` or `scaleFactor`). */
 export interface InterpolateOptions {
+  /** `size=`: the output height and width (one number for both). */
   size?: number | readonly number[];
+  /** `scale_factor=`: the output size as a multiple of the input's. */
   scaleFactor?: number | readonly number[];
+  /** `mode=`: `"nearest"` (the default), `"bilinear"` or `"bicubic"`. */
   mode?: "bilinear" | "bicubic" | "nearest";
+  /** `align_corners=`: for bilinear and bicubic only (false by default). */
   alignCorners?: boolean;
 }
 
-/** Resamples an NCHW tensor to `size` or by `scaleFactor` (PyTorch's F.interpolate). */
+/** `torch.nn.functional.interpolate(x, ...)`: resamples an NCHW tensor to `size` or by
+ * `scaleFactor`. */
 export function interpolate(x: Tensor, opts: InterpolateOptions): Tensor {
   const mode = opts.mode ?? "nearest";
   if (mode !== "nearest" && mode !== "bilinear" && mode !== "bicubic") {
@@ -177,7 +205,8 @@ export function interpolate(x: Tensor, opts: InterpolateOptions): Tensor {
   return result1(mode === "bilinear" ? O.bilinear : mode === "bicubic" ? O.bicubic : O.nearest);
 }
 
-/** Fused attention: softmax(q kᵀ · scale + mask) v. */
+/** `torch.nn.functional.scaled_dot_product_attention(q, k, v, ...)`: fused attention,
+ * `softmax(q kᵀ · scale + mask) v`. */
 export function scaledDotProductAttention(
   q: Tensor,
   k: Tensor,
@@ -191,7 +220,7 @@ export function scaledDotProductAttention(
   return result1(O.sdpa);
 }
 
-/** Loss reductions, as libtorch's at::Reduction codes. */
+/** The `reduction=` of PyTorch's losses (libtorch's at::Reduction). */
 export type Reduction = "none" | "mean" | "sum";
 const REDUCTION: Record<Reduction, number> = { none: 0, mean: 1, sum: 2 };
 function reductionCode(r: Reduction): number {
@@ -201,7 +230,8 @@ function reductionCode(r: Reduction): number {
   return REDUCTION[r];
 }
 
-/** Cross-entropy of logits against class indices (int64) or class probabilities. */
+/** `torch.nn.functional.cross_entropy(logits, target, ...)`: cross-entropy of logits against
+ * class indices (int64) or class probabilities. */
 export function crossEntropy(
   logits: Tensor,
   target: Tensor,
@@ -215,6 +245,7 @@ export function crossEntropy(
   return result1(O.crossEntropy);
 }
 
+/** `torch.nn.functional.mse_loss(input, target, reduction)`: the squared error. */
 export function mseLoss(input: Tensor, target: Tensor, reduction: Reduction = "mean"): Tensor {
   W.reset().handle(input.handle).handle(target.handle).int(reductionCode(reduction));
   return result1(O.mseLoss);

@@ -1,8 +1,17 @@
-/** The `torch` namespace: everything a user reaches as `torch.<name>`. */
+/**
+ * The `torch` namespace: everything a user reaches as `torch.<name>`. Tensors (`core.ts` holds
+ * a tensor's handle, metadata, data out and autograd state; `tensor.ts` its PyTorch methods),
+ * creation functions, free functions, autograd and grad mode, scopes for memory, runtime
+ * switches, and `ops.aten`, every operator of the linked libtorch typed from its schema.
+ * @module
+ */
 export { Tensor } from "./tensor.ts";
 export type { Dims, Scalar } from "./tensor.ts";
-export type { DType } from "./dtype.ts";
+export { TensorCore } from "./core.ts";
+export type { ShapeArgs, SizeArgs } from "./shape_args.ts";
+export type { DType, HostArray } from "./dtype.ts";
 export type { Device } from "./device.ts";
+export type { Owned } from "./scope.ts";
 export { TorchError } from "./runtime.ts";
 export { onWarning } from "./runtime.ts";
 export {
@@ -27,7 +36,9 @@ export {
 } from "./creation.ts";
 export type { CreateOptions, NestedArray } from "./creation.ts";
 export * from "./functional.ts";
-export { enableGrad, grad, isGradEnabled, noGrad, setGradEnabled } from "./autograd.ts";
+export { grad } from "./autograd.ts";
+export type { GradOptions } from "./autograd.ts";
+export { enableGrad, isGradEnabled, noGrad, setGradEnabled } from "./grad_mode.ts";
 export { keep, leakBackstop, leakedCount, scope } from "./scope.ts";
 export {
   autocast,

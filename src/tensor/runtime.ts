@@ -24,7 +24,8 @@ const warnCount = new Int32Array(
 const seenWarnings = new Set<string>();
 let warningSink: ((msg: string) => void) | null = null;
 
-/** Routes libtorch warnings to `fn` instead of printing each distinct one once. */
+/** Routes libtorch warnings (Python's `warnings.warn` from PyTorch) to `fn` instead of
+ * printing each distinct one once; null restores printing. */
 export function onWarning(fn: ((msg: string) => void) | null): void {
   warningSink = fn;
 }

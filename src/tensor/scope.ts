@@ -3,11 +3,14 @@
  * hot path (see `leakBackstop` for the optional one). */
 import { lib } from "./runtime.ts";
 
-/** What a scope needs of a tensor. */
+/** What a scope needs of a tensor (PyTorch has no scopes: it frees by reference counting). */
 export interface Owned {
+  /** The native handle; 0 once freed. */
   _h: number;
+  /** Set by `keep()`: no scope frees it. */
   _kept: boolean;
-  _release(): number; // forgets the handle and returns it (0 if already gone)
+  /** Forgets the handle and returns it (0 if already gone), for the scope to free. */
+  _release(): number;
 }
 
 const stack: Owned[][] = [];
@@ -68,6 +71,7 @@ function escapingFrom(v: unknown): Owned | Set<Owned> | null {
 }
 
 let isTensorFn: (x: unknown) => x is Owned = (_x): _x is Owned => false;
+/** Tells scopes what a tensor is (set once by `core.ts`, which scopes cannot import). */
 export function setTensorPredicate(fn: (x: unknown) => x is Owned): void {
   isTensorFn = fn;
 }
@@ -98,7 +102,8 @@ export function scope<T>(fn: () => T): T {
   return result;
 }
 
-/** Keeps `t` alive past every enclosing scope (free it with `dispose()`). */
+/** Keeps `t` alive past every enclosing scope (free it with `dispose()`); no PyTorch
+ * equivalent, as `scope`. */
 export function keep<T extends Owned>(t: T): T {
   t._kept = true;
   return t;
@@ -108,7 +113,8 @@ export function keep<T extends Owned>(t: T): T {
 let registry: FinalizationRegistry<number> | null = null;
 let leaked = 0;
 
-/** Turns the leak backstop on or off. Off by default: it costs ~150 ns per tensor. */
+/** Turns the leak backstop on or off (no PyTorch equivalent). Off by default: it costs
+ * ~150 ns per tensor. */
 export function leakBackstop(on: boolean): void {
   registry = on
     ? new FinalizationRegistry<number>((h) => {
@@ -123,6 +129,7 @@ export function leakedCount(): number {
   return leaked;
 }
 
+/** Forgets `t` in the leak backstop (it was disposed, so it is no leak). */
 export function untrackBackstop(t: Owned): void {
   if (registry) registry.unregister(t);
 }

@@ -1,177 +1,22 @@
-/** The Tensor class: a handle to a libtorch tensor plus PyTorch's method surface. */
+/** `Tensor`: PyTorch's tensor methods (arithmetic, comparisons, elementwise functions,
+ * reductions, shape and indexing ops, conversion, in-place updates) on top of `TensorCore`,
+ * which holds the handle, metadata, data out and autograd state. Each method writes its
+ * arguments in the order of its ATen overload's schema (`method_ops.ts`). */
 import { W } from "./args.ts";
-import { type Device, DEVICE_TYPE, deviceName, parseDevice } from "./device.ts";
+import { type Device, DEVICE_TYPE, parseDevice } from "./device.ts";
 import { call1, callN, op, type OpRef, type RawResult } from "./dispatch.ts";
-import {
-  assertDType,
-  type DType,
-  DTYPE_BYTES,
-  DTYPE_CODE,
-  dtypeOfCode,
-  type HostArray,
-} from "./dtype.ts";
+import { assertDType, type DType, DTYPE_CODE } from "./dtype.ts";
+import { TensorCore } from "./core.ts";
 import { formatTensor } from "./format.ts";
-import { checkWarnings, lastError, lib, readCString, TorchError } from "./runtime.ts";
-import { type Owned, setTensorPredicate, track, untrackBackstop } from "./scope.ts";
+import { CMP_OPS, O, UNARY_OPS } from "./method_ops.ts";
+import { lib, TorchError } from "./runtime.ts";
+import { track } from "./scope.ts";
+import { type ShapeArgs, shapeFrom } from "./shape_args.ts";
 
-/** A number, a boolean, or a 0-d value usable where PyTorch takes a Scalar. */
+/** PyTorch's `Number` / Scalar argument: a number or a boolean. */
 export type Scalar = number | boolean;
-/** One dimension or several. */
+/** One dimension or several (PyTorch's `int` or tuple of ints for `dim`). */
 export type Dims = number | readonly number[];
-
-const META_CAP = 7 + 2 * 64;
-const metaBuf = new BigInt64Array(META_CAP);
-const metaPtr = Deno.UnsafePointer.of(metaBuf);
-
-interface Meta {
-  dtype: DType;
-  device: Device;
-  shape: number[];
-  strides: number[];
-  numel: number;
-}
-
-const O = {
-  add: op("aten::add", "Tensor"),
-  addS: op("aten::add", "Scalar"),
-  sub: op("aten::sub", "Tensor"),
-  subS: op("aten::sub", "Scalar"),
-  rsubS: op("aten::rsub", "Scalar"),
-  mul: op("aten::mul", "Tensor"),
-  mulS: op("aten::mul", "Scalar"),
-  div: op("aten::div", "Tensor"),
-  divS: op("aten::div", "Scalar"),
-  divMode: op("aten::div", "Tensor_mode"),
-  powT: op("aten::pow", "Tensor_Tensor"),
-  powS: op("aten::pow", "Tensor_Scalar"),
-  remainder: op("aten::remainder", "Tensor"),
-  remainderS: op("aten::remainder", "Scalar"),
-  maximum: op("aten::maximum"),
-  minimum: op("aten::minimum"),
-  clamp: op("aten::clamp"),
-  clampT: op("aten::clamp", "Tensor"),
-  where: op("aten::where", "self"),
-  whereSO: op("aten::where", "ScalarOther"),
-  whereSS: op("aten::where", "ScalarSelf"),
-  whereS: op("aten::where", "Scalar"),
-  matmul: op("aten::matmul"),
-  mm: op("aten::mm"),
-  bmm: op("aten::bmm"),
-  sum: op("aten::sum"),
-  sumDim: op("aten::sum", "dim_IntList"),
-  mean: op("aten::mean"),
-  meanDim: op("aten::mean", "dim"),
-  max: op("aten::max"),
-  maxDim: op("aten::max", "dim"),
-  min: op("aten::min"),
-  minDim: op("aten::min", "dim"),
-  amax: op("aten::amax"),
-  amin: op("aten::amin"),
-  argmax: op("aten::argmax"),
-  argmin: op("aten::argmin"),
-  logsumexp: op("aten::logsumexp"),
-  std: op("aten::std", "correction"),
-  var: op("aten::var", "correction"),
-  norm: op("aten::linalg_vector_norm"),
-  prod: op("aten::prod"),
-  all: op("aten::all"),
-  any: op("aten::any"),
-  softmax: op("aten::softmax", "int"),
-  logSoftmax: op("aten::log_softmax", "int"),
-  gelu: op("aten::gelu"),
-  leakyRelu: op("aten::leaky_relu"),
-  view: op("aten::view"),
-  reshape: op("aten::reshape"),
-  permute: op("aten::permute"),
-  transpose: op("aten::transpose", "int"),
-  contiguous: op("aten::contiguous"),
-  flatten: op("aten::flatten", "using_ints"),
-  squeeze: op("aten::squeeze"),
-  squeezeDims: op("aten::squeeze", "dims"),
-  unsqueeze: op("aten::unsqueeze"),
-  expand: op("aten::expand"),
-  repeat: op("aten::repeat"),
-  split: op("aten::split", "Tensor"),
-  splitSizes: op("aten::split_with_sizes"),
-  chunk: op("aten::chunk"),
-  narrow: op("aten::narrow"),
-  select: op("aten::select", "int"),
-  slice: op("aten::slice", "Tensor"),
-  indexSelect: op("aten::index_select"),
-  index: op("aten::index", "Tensor"),
-  gather: op("aten::gather"),
-  scatter: op("aten::scatter", "src"),
-  scatterV: op("aten::scatter", "value"),
-  scatterAdd: op("aten::scatter_add"),
-  maskedFill: op("aten::masked_fill", "Scalar"),
-  maskedFillT: op("aten::masked_fill", "Tensor"),
-  topk: op("aten::topk"),
-  sort: op("aten::sort"),
-  toDtype: op("aten::to", "dtype"),
-  toDevice: op("aten::to", "device"),
-  clone: op("aten::clone"),
-  detach: op("aten::detach"),
-  add_: op("aten::add_", "Tensor"),
-  addS_: op("aten::add_", "Scalar"),
-  mul_: op("aten::mul_", "Tensor"),
-  mulS_: op("aten::mul_", "Scalar"),
-  sub_: op("aten::sub_", "Tensor"),
-  div_: op("aten::div_", "Tensor"),
-  divS_: op("aten::div_", "Scalar"),
-  zero_: op("aten::zero_"),
-  fill_: op("aten::fill_", "Scalar"),
-  copy_: op("aten::copy_"),
-  clamp_: op("aten::clamp_"),
-  requiresGrad_: op("aten::requires_grad_"),
-  item: op("aten::item"),
-  isContiguous: op("aten::is_contiguous"),
-};
-
-const CMP = ["eq", "ne", "lt", "le", "gt", "ge"] as const;
-const CMP_OPS = Object.fromEntries(
-  CMP.map((n) => [n, { t: op(`aten::${n}`, "Tensor"), s: op(`aten::${n}`, "Scalar") }]),
-) as Record<(typeof CMP)[number], { t: OpRef; s: OpRef }>;
-
-const UNARY = [
-  "neg",
-  "abs",
-  "sqrt",
-  "rsqrt",
-  "exp",
-  "log",
-  "log1p",
-  "expm1",
-  "sin",
-  "cos",
-  "tanh",
-  "sigmoid",
-  "relu",
-  "silu",
-  "floor",
-  "ceil",
-  "round",
-  "sign",
-  "reciprocal",
-  "logicalNot",
-  "isnan",
-  "isfinite",
-] as const;
-const snake = (s: string) => s.replace(/[A-Z]/g, (c) => "_" + c.toLowerCase());
-const UNARY_OPS = Object.fromEntries(UNARY.map((n) => [n, op(`aten::${snake(n)}`)])) as Record<
-  (typeof UNARY)[number],
-  OpRef
->;
-
-/** Most JS values toFlat()/toArray() build: past it, V8 would die of heap
- * exhaustion, which no try/catch can stop. toTypedArray() has no such limit. */
-const MAX_JS_VALUES = 2 ** 27;
-function checkJsValues(what: string, n: number) {
-  if (n > MAX_JS_VALUES) {
-    throw new TorchError(
-      `${what}: ${n} JS values (elements and nested arrays) exceed the ${MAX_JS_VALUES} limit; use toTypedArray()`,
-    );
-  }
-}
 
 const dimList = (d: Dims): readonly number[] => (typeof d === "number" ? [d] : d);
 
@@ -210,227 +55,35 @@ function encodeDtype(d: DType | undefined) {
   else W.int(DTYPE_CODE[assertDType(d)]);
 }
 
-/** A handle to a libtorch tensor. Free it with `dispose()` / `using`, or create
- * it inside `torch.scope()`. */
-export class Tensor implements Owned, Disposable {
-  /** @internal native handle; 0 once disposed. */
-  _h: number;
-  /** @internal kept past every scope. */
-  _kept = false;
-  #meta: Meta | null = null;
-  #grad: Tensor | null = null;
-  #gradId = 0;
-
-  /** @internal use the creation functions instead. */
-  constructor(handle: number) {
-    this._h = handle;
-  }
-
-  /** The native handle; throws if the tensor was disposed. */
-  get handle(): number {
-    if (this._h === 0) throw new TorchError("tensor used after dispose()");
-    return this._h;
-  }
-
-  /** @internal */
-  _release(): number {
-    const h = this._h;
-    this._h = 0;
-    this.#dropGrad();
-    untrackBackstop(this);
-    return h;
-  }
-
-  #dropGrad() {
-    if (this.#grad) {
-      const g = this.#grad._release();
-      if (g !== 0) lib.dt_tensor_free(g);
-      this.#grad = null;
-      this.#gradId = 0;
-    }
-  }
-
-  /** Frees the native tensor now. Safe to call twice. */
-  dispose(): void {
-    const h = this._release();
-    if (h !== 0) lib.dt_tensor_free(h);
-  }
-  [Symbol.dispose](): void {
-    this.dispose();
-  }
-  get isDisposed(): boolean {
-    return this._h === 0;
-  }
-
-  // ---- metadata ----
-  #loadMeta(): Meta {
-    if (this.#meta) return this.#meta;
-    const nd = lib.dt_tensor_meta(this.handle, metaPtr, META_CAP);
-    if (nd < 0) throw lastError("meta");
-    const m = metaBuf;
-    const shape: number[] = [];
-    const strides: number[] = [];
-    for (let i = 0; i < nd; i++) {
-      shape.push(Number(m[7 + i]));
-      strides.push(Number(m[7 + nd + i]));
-    }
-    this.#meta = {
-      dtype: dtypeOfCode(Number(m[0])),
-      device: deviceName(Number(m[1]), Number(m[2])),
-      shape,
-      strides,
-      numel: Number(m[5]),
-    };
-    return this.#meta;
-  }
-  /** @internal forget cached metadata after an in-place op that may change it. */
-  _invalidate(): void {
-    this.#meta = null;
-  }
-  get shape(): number[] {
-    return this.#loadMeta().shape.slice();
-  }
-  get strides(): number[] {
-    return this.#loadMeta().strides.slice();
-  }
-  get dtype(): DType {
-    return this.#loadMeta().dtype;
-  }
-  get device(): Device {
-    return this.#loadMeta().device;
-  }
-  get ndim(): number {
-    return this.#loadMeta().shape.length;
-  }
-  get numel(): number {
-    return this.#loadMeta().numel;
-  }
-  /** Size of one dimension (negative counts from the end). */
-  size(dim: number): number {
-    const s = this.#loadMeta().shape;
-    const d = dim < 0 ? dim + s.length : dim;
-    if (!Number.isInteger(d) || d < 0 || d >= s.length) {
-      throw new TorchError(`dimension ${dim} out of range for a ${s.length}-d tensor`);
-    }
-    return s[d];
-  }
-  get requiresGrad(): boolean {
-    if (lib.dt_tensor_meta(this.handle, metaPtr, META_CAP) < 0) throw lastError("meta");
-    return metaBuf[3] !== 0n;
-  }
-  set requiresGrad(flag: boolean) {
-    if (lib.dt_tensor_set_requires_grad(this.handle, flag ? 1 : 0) < 0) {
-      throw lastError("requiresGrad");
-    }
-  }
-  /** Sets requiresGrad in place and returns this tensor. */
-  requiresGrad_(flag = true): this {
-    this.requiresGrad = flag;
-    return this;
-  }
-  /** The autograd node that made this tensor, e.g. `"MulBackward0"` (PyTorch's `grad_fn`),
-   * or null for a leaf or a tensor made without gradient recording. */
-  get gradFn(): string | null {
-    const name = readCString(lib.dt_tensor_grad_fn(this.handle));
-    if (name === null) throw lastError("gradFn");
-    return name === "" ? null : name;
-  }
-  get isLeaf(): boolean {
-    if (lib.dt_tensor_meta(this.handle, metaPtr, META_CAP) < 0) throw lastError("meta");
-    return metaBuf[4] !== 0n;
-  }
-  isContiguous(): boolean {
-    W.reset().handle(this.handle);
-    return callN(O.isContiguous)[0] as boolean;
-  }
-
-  // ---- data out ----
-  /** Raw little-endian bytes of the elements (moved to CPU, contiguous). */
-  toBuffer(): Uint8Array {
-    const m = this.#loadMeta();
-    const n = m.numel * DTYPE_BYTES[m.dtype];
-    let out: Uint8Array;
-    try {
-      out = new Uint8Array(n);
-    } catch {
-      throw new TorchError(`cannot copy ${m.numel} elements (${n} bytes) into JS memory`);
-    }
-    if (lib.dt_tensor_copy_out(this.handle, out, BigInt(out.length)) < 0) {
-      throw lastError("copy out");
-    }
-    return out;
-  }
-  /** Elements as a flat typed array. Half types are widened to float32. */
-  toTypedArray(): HostArray {
-    const d = this.dtype;
-    if (d === "float16" || d === "bfloat16") {
-      const f = this.to("float32");
-      try {
-        return f.toTypedArray();
-      } finally {
-        f.dispose();
-      }
-    }
-    const b = this.toBuffer().buffer;
-    switch (d) {
-      case "float32":
-        return new Float32Array(b);
-      case "float64":
-        return new Float64Array(b);
-      case "int64":
-        return new BigInt64Array(b);
-      case "int32":
-        return new Int32Array(b);
-      case "int16":
-        return new Int16Array(b);
-      case "int8":
-        return new Int8Array(b);
-      default:
-        return new Uint8Array(b);
-    }
-  }
-  /** Elements as flat JS values (numbers, or booleans for bool tensors). */
-  toFlat(): (number | boolean)[] {
-    checkJsValues("toFlat", this.numel);
-    const a = this.toTypedArray();
-    if (this.dtype === "bool") return Array.from(a as Uint8Array, (x) => x !== 0);
-    if (a instanceof BigInt64Array) return Array.from(a, Number);
-    return Array.from(a as Float32Array);
-  }
-  /** Nested JS arrays in the tensor's shape (a bare value for 0-d tensors). */
-  toArray(): unknown {
-    const shape = this.shape;
-    // Count the nested arrays too: [2**40, 0] holds no element but 2**40 arrays.
-    let arrays = 0;
-    for (let d = 0, n = 1; d < shape.length; n *= shape[d++]) arrays += n;
-    checkJsValues("toArray", this.numel + arrays);
-    const flat = this.toFlat();
-    if (shape.length === 0) return flat[0];
-    let i = 0;
-    const build = (d: number): unknown[] => {
-      const out: unknown[] = [];
-      for (let k = 0; k < shape[d]; k++) {
-        out.push(d === shape.length - 1 ? flat[i++] : build(d + 1));
-      }
-      return out;
-    };
-    return build(0);
-  }
-  /** The value of a one-element tensor. */
-  item(): number {
-    W.reset().handle(this.handle);
-    const v = callN(O.item)[0];
-    return typeof v === "boolean" ? Number(v) : v as number;
-  }
-  toString(): string {
+/** `torch.Tensor`: a handle to a libtorch tensor with PyTorch's methods, named in camelCase
+ * with keyword arguments in an options object. Free it with `dispose()` / `using`, or create it
+ * inside `torch.scope()`; every other operator is in `torch.ops.aten`.
+ *
+ * @example Methods chain as in PyTorch
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { torch } from "../../mod.ts";
+ * torch.scope(() => {
+ *   const x = torch.arange(6).reshape(2, 3);
+ *   assert.deepEqual(x.mul(2).sum(1).toArray(), [6, 24]);
+ *   assert.deepEqual(x.reshape([3, 2]).shape, [3, 2]);
+ *   assert.deepEqual(x.maxDim(1).indices.toArray(), [2, 2]);
+ * });
+ * ```
+ */
+export class Tensor extends TensorCore {
+  /** `str(t)`: what PyTorch prints, e.g. `tensor([1., 2.], requires_grad=True)`. */
+  override toString(): string {
     return formatTensor(this);
   }
+  /** How `console.log` and Deno's inspector show a tensor: its `toString()`. */
   [Symbol.for("Deno.customInspect")](): string {
     return this._h === 0 ? "tensor(<disposed>)" : formatTensor(this);
   }
 
   // ---- conversion ----
-  /** A copy (or this tensor's alias if nothing changes) with another dtype or device. */
+  /** `torch.Tensor.to(dtype | device, copy=...)`: a copy with another dtype or device, or this
+   * tensor's alias if nothing changes (unless `copy`). */
   to(target: DType | Device, opts: { copy?: boolean } = {}): Tensor {
     if (Object.hasOwn(DTYPE_CODE, target)) {
       W.reset().handle(this.handle).int(DTYPE_CODE[target as DType]).bool(false).bool(
@@ -443,81 +96,35 @@ export class Tensor implements Owned, Disposable {
       .bool(opts.copy ?? false);
     return result1(O.toDevice);
   }
+  /** `torch.Tensor.cpu()`: `to("cpu")`. */
   cpu(): Tensor {
     return this.to("cpu");
   }
+  /** `torch.Tensor.cuda(index)`: `to("cuda:<index>")`. */
   cuda(index = 0): Tensor {
     return this.to(`cuda:${index}`);
   }
+  /** `torch.Tensor.float()`: `to("float32")`. */
   float(): Tensor {
     return this.to("float32");
   }
+  /** `torch.Tensor.double()`: `to("float64")`. */
   double(): Tensor {
     return this.to("float64");
   }
+  /** `torch.Tensor.long()`: `to("int64")`. */
   long(): Tensor {
     return this.to("int64");
   }
+  /** `torch.Tensor.clone()`: a copy with its own storage, recorded by autograd. */
   clone(): Tensor {
     W.reset().handle(this.handle);
     return result1(O.clone);
   }
+  /** `torch.Tensor.detach()`: the same storage, cut from the autograd graph. */
   detach(): Tensor {
     W.reset().handle(this.handle);
     return result1(O.detach);
-  }
-
-  // ---- autograd ----
-  /** Backpropagates from this tensor (a scalar unless `grad` is given). */
-  backward(grad?: Tensor, opts: { retainGraph?: boolean; createGraph?: boolean } = {}): void {
-    const retain = opts.retainGraph === undefined ? -1 : opts.retainGraph ? 1 : 0;
-    const rc = lib.dt_backward(
-      this.handle,
-      grad ? grad.handle : 0,
-      retain,
-      opts.createGraph ? 1 : 0,
-    );
-    checkWarnings();
-    if (rc < 0) throw lastError("backward");
-  }
-  /** The accumulated gradient, or null. Owned by this tensor: the same wrapper
-   * is returned while libtorch accumulates into the same tensor. */
-  get grad(): Tensor | null {
-    const id = lib.dt_tensor_grad_id(this.handle);
-    checkWarnings(); // libtorch warns when .grad of a non-leaf is read
-    if (id === 0) {
-      this.#dropGrad();
-      return null;
-    }
-    if (id !== this.#gradId || this.#grad === null) {
-      this.#dropGrad();
-      const h = lib.dt_tensor_grad(this.handle);
-      if (h === 0) throw lastError("grad");
-      this.#grad = new Tensor(h);
-      this.#gradId = id;
-    }
-    return this.#grad;
-  }
-  set grad(g: Tensor | null) {
-    // PyTorch's checks on `.grad =` (libtorch's mutable_grad() has none).
-    if (g) {
-      if (g === this) throw new TorchError("can't assign a tensor as its own grad");
-      if (
-        g.dtype !== this.dtype || g.device !== this.device || g.shape.join() !== this.shape.join()
-      ) {
-        throw new TorchError(
-          `assigned grad (${g.dtype}, [${g.shape}], ${g.device}) does not match the tensor (${this.dtype}, [${this.shape}], ${this.device})`,
-        );
-      }
-    }
-    if (lib.dt_tensor_set_grad(this.handle, g ? g.handle : 0) < 0) throw lastError("grad");
-    // Free the cached wrapper of the old grad now, not at the next `.grad` read
-    // (else zeroGrad() would hold every old gradient alive).
-    if (g !== this.#grad) this.#dropGrad();
-  }
-  /** Drops the gradient (PyTorch's `set_to_none=True`). */
-  zeroGrad(): void {
-    this.grad = null;
   }
 
   // ---- arithmetic ----
@@ -530,6 +137,7 @@ export class Tensor implements Owned, Disposable {
     W.scalar(other);
     return result1(s);
   }
+  /** `torch.Tensor.add(other, alpha=...)`: `this + alpha * other`, broadcasting. */
   add(other: Tensor | Scalar, alpha?: number): Tensor {
     W.reset().handle(this.handle);
     if (other instanceof Tensor) {
@@ -541,6 +149,7 @@ export class Tensor implements Owned, Disposable {
     if (alpha !== undefined) W.scalar(alpha);
     return result1(O.addS);
   }
+  /** `torch.Tensor.sub(other, alpha=...)`: `this - alpha * other`, broadcasting. */
   sub(other: Tensor | Scalar, alpha?: number): Tensor {
     W.reset().handle(this.handle);
     if (other instanceof Tensor) {
@@ -552,14 +161,17 @@ export class Tensor implements Owned, Disposable {
     if (alpha !== undefined) W.scalar(alpha);
     return result1(O.subS);
   }
-  /** `other - this` for a scalar `other`. */
+  /** `torch.rsub(t, other)`: `other - this` for a scalar `other` (Python's `2 - t`). */
   rsub(other: Scalar): Tensor {
     W.reset().handle(this.handle).scalar(other);
     return result1(O.rsubS);
   }
+  /** `torch.Tensor.mul`: elementwise product, broadcasting. */
   mul(other: Tensor | Scalar): Tensor {
     return this.#binary(O.mul, O.mulS, other);
   }
+  /** `torch.Tensor.div(other, rounding_mode=...)`: true division, or rounded with
+   * `roundingMode` `"trunc"` or `"floor"`. */
   div(other: Tensor | Scalar, opts: { roundingMode?: "trunc" | "floor" } = {}): Tensor {
     if (opts.roundingMode) {
       const o = other instanceof Tensor ? other : full([], other, { dtype: this.dtype });
@@ -572,20 +184,26 @@ export class Tensor implements Owned, Disposable {
     }
     return this.#binary(O.div, O.divS, other);
   }
+  /** `torch.Tensor.pow`: elementwise power. */
   pow(exponent: Tensor | Scalar): Tensor {
     return this.#binary(O.powT, O.powS, exponent);
   }
+  /** `torch.Tensor.remainder`: Python's `%` (the result has the divisor's sign). */
   remainder(other: Tensor | Scalar): Tensor {
     return this.#binary(O.remainder, O.remainderS, other);
   }
+  /** `torch.Tensor.maximum`: elementwise maximum of two tensors. */
   maximum(other: Tensor): Tensor {
     W.reset().handle(this.handle).handle(other.handle);
     return result1(O.maximum);
   }
+  /** `torch.Tensor.minimum`: elementwise minimum of two tensors. */
   minimum(other: Tensor): Tensor {
     W.reset().handle(this.handle).handle(other.handle);
     return result1(O.minimum);
   }
+  /** `torch.Tensor.clamp(min, max)`: limits the elements to `[min, max]`; either bound may
+   * be omitted; both numbers or both tensors. */
   clamp(min?: number | Tensor | null, max?: number | Tensor | null): Tensor {
     W.reset().handle(this.handle);
     if (min instanceof Tensor || max instanceof Tensor) {
@@ -599,22 +217,27 @@ export class Tensor implements Owned, Disposable {
     for (const b of [min, max]) b === null || b === undefined ? W.none() : W.scalar(b);
     return result1(O.clamp);
   }
-  // comparisons (bool results)
+  /** `torch.Tensor.eq` (`==`): elementwise, a bool tensor. */
   eq(other: Tensor | Scalar): Tensor {
     return this.#binary(CMP_OPS.eq.t, CMP_OPS.eq.s, other);
   }
+  /** `torch.Tensor.ne` (`!=`): elementwise, a bool tensor. */
   ne(other: Tensor | Scalar): Tensor {
     return this.#binary(CMP_OPS.ne.t, CMP_OPS.ne.s, other);
   }
+  /** `torch.Tensor.lt` (`<`): elementwise, a bool tensor. */
   lt(other: Tensor | Scalar): Tensor {
     return this.#binary(CMP_OPS.lt.t, CMP_OPS.lt.s, other);
   }
+  /** `torch.Tensor.le` (`<=`): elementwise, a bool tensor. */
   le(other: Tensor | Scalar): Tensor {
     return this.#binary(CMP_OPS.le.t, CMP_OPS.le.s, other);
   }
+  /** `torch.Tensor.gt` (`>`): elementwise, a bool tensor. */
   gt(other: Tensor | Scalar): Tensor {
     return this.#binary(CMP_OPS.gt.t, CMP_OPS.gt.s, other);
   }
+  /** `torch.Tensor.ge` (`>=`): elementwise, a bool tensor. */
   ge(other: Tensor | Scalar): Tensor {
     return this.#binary(CMP_OPS.ge.t, CMP_OPS.ge.s, other);
   }
@@ -624,85 +247,113 @@ export class Tensor implements Owned, Disposable {
     W.reset().handle(this.handle);
     return result1(o);
   }
+  /** `torch.Tensor.neg`: `-x`. */
   neg(): Tensor {
     return this.#unary(UNARY_OPS.neg);
   }
+  /** `torch.Tensor.abs`: `|x|`. */
   abs(): Tensor {
     return this.#unary(UNARY_OPS.abs);
   }
+  /** `torch.Tensor.sqrt`: the square root. */
   sqrt(): Tensor {
     return this.#unary(UNARY_OPS.sqrt);
   }
+  /** `torch.Tensor.rsqrt`: `1 / sqrt(x)`. */
   rsqrt(): Tensor {
     return this.#unary(UNARY_OPS.rsqrt);
   }
+  /** `torch.Tensor.exp`: `e^x`. */
   exp(): Tensor {
     return this.#unary(UNARY_OPS.exp);
   }
+  /** `torch.Tensor.log`: the natural logarithm. */
   log(): Tensor {
     return this.#unary(UNARY_OPS.log);
   }
+  /** `torch.Tensor.log1p`: `log(1 + x)`, accurate for small `x`. */
   log1p(): Tensor {
     return this.#unary(UNARY_OPS.log1p);
   }
+  /** `torch.Tensor.expm1`: `e^x - 1`, accurate for small `x`. */
   expm1(): Tensor {
     return this.#unary(UNARY_OPS.expm1);
   }
+  /** `torch.Tensor.sin`: the sine (radians). */
   sin(): Tensor {
     return this.#unary(UNARY_OPS.sin);
   }
+  /** `torch.Tensor.cos`: the cosine (radians). */
   cos(): Tensor {
     return this.#unary(UNARY_OPS.cos);
   }
+  /** `torch.Tensor.tanh`: the hyperbolic tangent. */
   tanh(): Tensor {
     return this.#unary(UNARY_OPS.tanh);
   }
+  /** `torch.Tensor.sigmoid`: `1 / (1 + e^-x)`. */
   sigmoid(): Tensor {
     return this.#unary(UNARY_OPS.sigmoid);
   }
+  /** `torch.Tensor.relu`: `max(x, 0)`. */
   relu(): Tensor {
     return this.#unary(UNARY_OPS.relu);
   }
+  /** `torch.nn.functional.silu`: `x * sigmoid(x)`. */
   silu(): Tensor {
     return this.#unary(UNARY_OPS.silu);
   }
+  /** `torch.Tensor.floor`: rounds down. */
   floor(): Tensor {
     return this.#unary(UNARY_OPS.floor);
   }
+  /** `torch.Tensor.ceil`: rounds up. */
   ceil(): Tensor {
     return this.#unary(UNARY_OPS.ceil);
   }
+  /** `torch.Tensor.round`: rounds half to even, as PyTorch. */
   round(): Tensor {
     return this.#unary(UNARY_OPS.round);
   }
+  /** `torch.Tensor.sign`: -1, 0 or 1. */
   sign(): Tensor {
     return this.#unary(UNARY_OPS.sign);
   }
+  /** `torch.Tensor.reciprocal`: `1 / x`. */
   reciprocal(): Tensor {
     return this.#unary(UNARY_OPS.reciprocal);
   }
+  /** `torch.Tensor.logical_not`: elementwise NOT, a bool tensor. */
   logicalNot(): Tensor {
     return this.#unary(UNARY_OPS.logicalNot);
   }
+  /** `torch.Tensor.isnan`: where the elements are NaN, a bool tensor. */
   isnan(): Tensor {
     return this.#unary(UNARY_OPS.isnan);
   }
+  /** `torch.Tensor.isfinite`: where the elements are neither infinite nor NaN, a bool tensor. */
   isfinite(): Tensor {
     return this.#unary(UNARY_OPS.isfinite);
   }
+  /** `torch.nn.functional.gelu(x, approximate=...)`: the exact GELU, or its tanh
+   * approximation. */
   gelu(opts: { approximate?: "none" | "tanh" } = {}): Tensor {
     W.reset().handle(this.handle).str(opts.approximate ?? "none");
     return result1(O.gelu);
   }
+  /** `torch.nn.functional.leaky_relu(x, negative_slope)`. */
   leakyRelu(negativeSlope = 0.01): Tensor {
     W.reset().handle(this.handle).scalar(negativeSlope);
     return result1(O.leakyRelu);
   }
+  /** `torch.Tensor.softmax(dim, dtype=...)`: along `dim` (required, as PyTorch advises),
+   * computed in `dtype` when given. */
   softmax(dim: number, dtype?: DType): Tensor {
     W.reset().handle(this.handle).int(dim);
     encodeDtype(dtype);
     return result1(O.softmax);
   }
+  /** `torch.Tensor.log_softmax(dim, dtype=...)`: `log(softmax(x))`, computed stably. */
   logSoftmax(dim: number, dtype?: DType): Tensor {
     W.reset().handle(this.handle).int(dim);
     encodeDtype(dtype);
@@ -710,92 +361,111 @@ export class Tensor implements Owned, Disposable {
   }
 
   // ---- linear algebra ----
+  /** `torch.Tensor.matmul` (`@`): matrix product with PyTorch's broadcasting rules. */
   matmul(other: Tensor): Tensor {
     W.reset().handle(this.handle).handle(other.handle);
     return result1(O.matmul);
   }
+  /** `torch.Tensor.mm`: product of two 2-d matrices (no broadcasting). */
   mm(other: Tensor): Tensor {
     W.reset().handle(this.handle).handle(other.handle);
     return result1(O.mm);
   }
+  /** `torch.Tensor.bmm`: batched product of two 3-d tensors. */
   bmm(other: Tensor): Tensor {
     W.reset().handle(this.handle).handle(other.handle);
     return result1(O.bmm);
   }
 
   // ---- reductions ----
+  #reduce(
+    all: OpRef,
+    byDim: OpRef,
+    dim: Dims | null | undefined,
+    opts: { keepdim?: boolean; dtype?: DType },
+  ): Tensor {
+    W.reset().handle(this.handle);
+    if (dim === undefined || dim === null) {
+      if (!opts.keepdim) {
+        encodeDtype(opts.dtype);
+        return result1(all);
+      }
+      W.none();
+    } else W.ints(dimList(dim));
+    W.bool(opts.keepdim ?? false);
+    encodeDtype(opts.dtype);
+    return result1(byDim);
+  }
+  /** `torch.Tensor.sum(dim, keepdim=..., dtype=...)`: over `dim` (one or several), or over
+   * all elements. */
   sum(dim?: Dims | null, opts: { keepdim?: boolean; dtype?: DType } = {}): Tensor {
-    W.reset().handle(this.handle);
-    if (dim === undefined || dim === null) {
-      if (!opts.keepdim) {
-        encodeDtype(opts.dtype);
-        return result1(O.sum);
-      }
-      W.none();
-    } else W.ints(dimList(dim));
-    W.bool(opts.keepdim ?? false);
-    encodeDtype(opts.dtype);
-    return result1(O.sumDim);
+    return this.#reduce(O.sum, O.sumDim, dim, opts);
   }
+  /** `torch.Tensor.mean(dim, keepdim=..., dtype=...)`: over `dim` (one or several), or over
+   * all elements. */
   mean(dim?: Dims | null, opts: { keepdim?: boolean; dtype?: DType } = {}): Tensor {
-    W.reset().handle(this.handle);
-    if (dim === undefined || dim === null) {
-      if (!opts.keepdim) {
-        encodeDtype(opts.dtype);
-        return result1(O.mean);
-      }
-      W.none();
-    } else W.ints(dimList(dim));
-    W.bool(opts.keepdim ?? false);
-    encodeDtype(opts.dtype);
-    return result1(O.meanDim);
+    return this.#reduce(O.mean, O.meanDim, dim, opts);
   }
-  /** Maximum of all elements (a 0-d tensor). With a dim, see `maxDim`. */
+  /** `torch.Tensor.max()`: the maximum of all elements (a 0-d tensor); for PyTorch's
+   * `max(dim)`, see `maxDim`. */
   max(): Tensor {
     W.reset().handle(this.handle);
     return result1(O.max);
   }
-  /** Maximum along `dim`: values and their indices. */
+  /** `torch.Tensor.max(dim, keepdim)`: the maximum along `dim`, values and their indices. */
   maxDim(dim: number, keepdim = false): { values: Tensor; indices: Tensor } {
     W.reset().handle(this.handle).int(dim).bool(keepdim);
     return pair(O.maxDim);
   }
+  /** `torch.Tensor.min()`: the minimum of all elements (a 0-d tensor); with a dim, see
+   * `minDim`. */
   min(): Tensor {
     W.reset().handle(this.handle);
     return result1(O.min);
   }
+  /** `torch.Tensor.min(dim, keepdim)`: the minimum along `dim`, values and their indices. */
   minDim(dim: number, keepdim = false): { values: Tensor; indices: Tensor } {
     W.reset().handle(this.handle).int(dim).bool(keepdim);
     return pair(O.minDim);
   }
+  /** `torch.Tensor.amax(dim, keepdim)`: the maximum over `dim` (all dims by default). */
   amax(dim: Dims = [], keepdim = false): Tensor {
     W.reset().handle(this.handle).ints(dimList(dim)).bool(keepdim);
     return result1(O.amax);
   }
+  /** `torch.Tensor.amin(dim, keepdim)`: the minimum over `dim` (all dims by default). */
   amin(dim: Dims = [], keepdim = false): Tensor {
     W.reset().handle(this.handle).ints(dimList(dim)).bool(keepdim);
     return result1(O.amin);
   }
+  /** `torch.Tensor.argmax(dim, keepdim)`: the index of the maximum along `dim`, or in the
+   * flattened tensor. */
   argmax(dim?: number, keepdim = false): Tensor {
     W.reset().handle(this.handle);
     dim === undefined ? W.none() : W.int(dim);
     W.bool(keepdim);
     return result1(O.argmax);
   }
+  /** `torch.Tensor.argmin(dim, keepdim)`: the index of the minimum along `dim`, or in the
+   * flattened tensor. */
   argmin(dim?: number, keepdim = false): Tensor {
     W.reset().handle(this.handle);
     dim === undefined ? W.none() : W.int(dim);
     W.bool(keepdim);
     return result1(O.argmin);
   }
+  /** `torch.Tensor.logsumexp(dim, keepdim)`: `log(sum(exp(x)))` over `dim`, computed stably. */
   logsumexp(dim: Dims, keepdim = false): Tensor {
     W.reset().handle(this.handle).ints(dimList(dim)).bool(keepdim);
     return result1(O.logsumexp);
   }
-  /** Standard deviation; `correction` 1 (default) is Bessel's. */
+  /** `torch.Tensor.std(dim, correction=..., keepdim=...)`: the standard deviation;
+   * `correction` 1 (the default) is Bessel's. */
   std(dim?: Dims | null, opts: { correction?: number; keepdim?: boolean } = {}): Tensor {
     return this.#moment(O.std, dim, opts);
   }
+  /** `torch.Tensor.var(dim, correction=..., keepdim=...)`: the variance; `correction` 1 (the
+   * default) is Bessel's. */
   var(dim?: Dims | null, opts: { correction?: number; keepdim?: boolean } = {}): Tensor {
     return this.#moment(O.var, dim, opts);
   }
@@ -809,77 +479,98 @@ export class Tensor implements Owned, Disposable {
     W.scalar(opts.correction ?? 1).bool(opts.keepdim ?? false);
     return result1(o);
   }
-  /** Vector p-norm over `dim` (all elements by default). */
+  /** `torch.linalg.vector_norm(x, ord=p, dim, keepdim)`: the vector p-norm over `dim` (all
+   * elements by default), as `Tensor.norm` computes it for vectors. */
   norm(p = 2, dim?: Dims | null, keepdim = false): Tensor {
     W.reset().handle(this.handle).scalar(p);
     dim === undefined || dim === null ? W.none() : W.ints(dimList(dim));
     W.bool(keepdim);
     return result1(O.norm);
   }
+  /** `torch.Tensor.prod()`: the product of all elements. */
   prod(): Tensor {
     W.reset().handle(this.handle);
     return result1(O.prod);
   }
+  /** `torch.Tensor.all()`: whether every element is nonzero (a 0-d bool tensor). */
   all(): Tensor {
     W.reset().handle(this.handle);
     return result1(O.all);
   }
+  /** `torch.Tensor.any()`: whether some element is nonzero (a 0-d bool tensor). */
   any(): Tensor {
     W.reset().handle(this.handle);
     return result1(O.any);
   }
 
   // ---- shape ----
-  view(...shape: number[]): Tensor {
-    W.reset().handle(this.handle).ints(shape);
+  /** `torch.Tensor.view(*shape)`: the same storage in another shape (`-1` infers one size);
+   * `view(2, 3)` or `view([2, 3])`. */
+  view(...shape: ShapeArgs): Tensor {
+    W.reset().handle(this.handle).ints(shapeFrom(shape));
     return result1(O.view);
   }
-  reshape(...shape: number[]): Tensor {
-    W.reset().handle(this.handle).ints(shape);
+  /** `torch.Tensor.reshape(*shape)`: a view if possible, else a copy; `reshape(2, 3)` or
+   * `reshape([2, 3])`. */
+  reshape(...shape: ShapeArgs): Tensor {
+    W.reset().handle(this.handle).ints(shapeFrom(shape));
     return result1(O.reshape);
   }
-  permute(...dims: number[]): Tensor {
-    W.reset().handle(this.handle).ints(dims);
+  /** `torch.Tensor.permute(*dims)`: reorders the dimensions; `permute(2, 0, 1)` or
+   * `permute([2, 0, 1])`. */
+  permute(...dims: ShapeArgs): Tensor {
+    W.reset().handle(this.handle).ints(shapeFrom(dims));
     return result1(O.permute);
   }
+  /** `torch.Tensor.transpose(dim0, dim1)`: swaps two dimensions (a view). */
   transpose(dim0: number, dim1: number): Tensor {
     W.reset().handle(this.handle).int(dim0).int(dim1);
     return result1(O.transpose);
   }
-  /** Transpose of the last two dimensions. */
+  /** `torch.Tensor.mT`: the transpose of the last two dimensions. */
   get mT(): Tensor {
     return this.transpose(-2, -1);
   }
+  /** `torch.Tensor.contiguous()`: this tensor if row-major already, else a row-major copy. */
   contiguous(): Tensor {
     W.reset().handle(this.handle);
     return result1(O.contiguous);
   }
+  /** `torch.Tensor.flatten(start_dim, end_dim)`: merges dimensions `startDim..endDim`. */
   flatten(startDim = 0, endDim = -1): Tensor {
     W.reset().handle(this.handle).int(startDim).int(endDim);
     return result1(O.flatten);
   }
+  /** `torch.Tensor.squeeze(dim)`: drops size-1 dimensions (all of them, or those in `dim`). */
   squeeze(dim?: Dims): Tensor {
     W.reset().handle(this.handle);
     if (dim === undefined) return result1(O.squeeze);
     W.ints(dimList(dim));
     return result1(O.squeezeDims);
   }
+  /** `torch.Tensor.unsqueeze(dim)`: inserts a size-1 dimension at `dim`. */
   unsqueeze(dim: number): Tensor {
     W.reset().handle(this.handle).int(dim);
     return result1(O.unsqueeze);
   }
-  expand(...shape: number[]): Tensor {
-    W.reset().handle(this.handle).ints(shape);
+  /** `torch.Tensor.expand(*sizes)`: broadcasts size-1 dimensions without copying (`-1` keeps
+   * a size); `expand(4, 3)` or `expand([4, 3])`. */
+  expand(...shape: ShapeArgs): Tensor {
+    W.reset().handle(this.handle).ints(shapeFrom(shape));
     return result1(O.expand);
   }
+  /** `torch.Tensor.expand_as(other)`: `expand(other.shape)`. */
   expandAs(other: Tensor): Tensor {
-    return this.expand(...other.shape);
+    return this.expand(other.shape);
   }
-  repeat(...repeats: number[]): Tensor {
-    W.reset().handle(this.handle).ints(repeats);
+  /** `torch.Tensor.repeat(*repeats)`: tiles the tensor (copies); `repeat(2, 1)` or
+   * `repeat([2, 1])`. */
+  repeat(...repeats: ShapeArgs): Tensor {
+    W.reset().handle(this.handle).ints(shapeFrom(repeats));
     return result1(O.repeat);
   }
-  /** Splits into pieces of `size` (a number) or of the given sizes. */
+  /** `torch.Tensor.split(split_size_or_sections, dim)`: pieces of `size` (a number; the last
+   * may be shorter) or of the given sizes. */
   split(size: number | readonly number[], dim = 0): Tensor[] {
     W.reset().handle(this.handle);
     if (typeof size === "number") {
@@ -889,19 +580,25 @@ export class Tensor implements Owned, Disposable {
     W.ints(size).int(dim);
     return list(O.splitSizes);
   }
+  /** `torch.Tensor.chunk(chunks, dim)`: at most `chunks` pieces of equal size (the last may be
+   * smaller). */
   chunk(chunks: number, dim = 0): Tensor[] {
     W.reset().handle(this.handle).int(chunks).int(dim);
     return list(O.chunk);
   }
+  /** `torch.Tensor.narrow(dim, start, length)`: `length` entries from `start` along `dim`
+   * (a view). */
   narrow(dim: number, start: number, length: number): Tensor {
     W.reset().handle(this.handle).int(dim).int(start).int(length);
     return result1(O.narrow);
   }
+  /** `torch.Tensor.select(dim, index)`: Python's `x[..., index]` at `dim`, which drops the
+   * dimension (a view). */
   select(dim: number, index: number): Tensor {
     W.reset().handle(this.handle).int(dim).int(index);
     return result1(O.select);
   }
-  /** Python's `x[start:end:step]` along `dim`. */
+  /** Python's `x[start:end:step]` along `dim` (ATen's `slice`; a view). */
   slice(dim: number, start?: number | null, end?: number | null, step = 1): Tensor {
     W.reset().handle(this.handle).int(dim);
     start === undefined || start === null ? W.none() : W.int(start);
@@ -909,6 +606,7 @@ export class Tensor implements Owned, Disposable {
     W.int(step);
     return result1(O.slice);
   }
+  /** `torch.Tensor.index_select(dim, index)`: the entries at the int64 `index` along `dim`. */
   indexSelect(dim: number, index: Tensor): Tensor {
     W.reset().handle(this.handle).int(dim).handle(index.handle);
     return result1(O.indexSelect);
@@ -918,10 +616,14 @@ export class Tensor implements Owned, Disposable {
     W.reset().handle(this.handle).handles(indices.map((t) => (t ? t.handle : 0)), true);
     return result1(O.index);
   }
+  /** `torch.Tensor.gather(dim, index)`: `out[i][j] = x[index[i][j]][j]` for `dim` 0, and so
+   * on. */
   gather(dim: number, index: Tensor): Tensor {
     W.reset().handle(this.handle).int(dim).handle(index.handle);
     return result1(O.gather);
   }
+  /** `torch.Tensor.scatter(dim, index, src | value)`: a copy with `src` (or the scalar)
+   * written at `index` along `dim`; the inverse of `gather`. */
   scatter(dim: number, index: Tensor, src: Tensor | Scalar): Tensor {
     W.reset().handle(this.handle).int(dim).handle(index.handle);
     if (src instanceof Tensor) {
@@ -931,10 +633,14 @@ export class Tensor implements Owned, Disposable {
     W.scalar(src);
     return result1(O.scatterV);
   }
+  /** `torch.Tensor.scatter_add(dim, index, src)`: a copy with `src` added at `index` along
+   * `dim` (repeated indices add up). */
   scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor {
     W.reset().handle(this.handle).int(dim).handle(index.handle).handle(src.handle);
     return result1(O.scatterAdd);
   }
+  /** `torch.Tensor.masked_fill(mask, value)`: a copy with `value` where the bool `mask` is
+   * true. */
   maskedFill(mask: Tensor, value: Tensor | Scalar): Tensor {
     W.reset().handle(this.handle).handle(mask.handle);
     if (value instanceof Tensor) {
@@ -944,6 +650,8 @@ export class Tensor implements Owned, Disposable {
     W.scalar(value);
     return result1(O.maskedFill);
   }
+  /** `torch.Tensor.topk(k, dim=-1, largest=True, sorted=True)`: the `k` largest (or
+   * smallest) entries along `dim` and their indices. */
   topk(k: number, opts: { dim?: number; largest?: boolean; sorted?: boolean } = {}): {
     values: Tensor;
     indices: Tensor;
@@ -953,6 +661,8 @@ export class Tensor implements Owned, Disposable {
     );
     return pair(O.topk);
   }
+  /** `torch.Tensor.sort(dim=-1, descending=False)`: sorted values along `dim` and where they
+   * came from. */
   sort(opts: { dim?: number; descending?: boolean } = {}): { values: Tensor; indices: Tensor } {
     W.reset().handle(this.handle).int(opts.dim ?? -1).bool(opts.descending ?? false);
     return pair(O.sort);
@@ -962,42 +672,50 @@ export class Tensor implements Owned, Disposable {
   #inplace(o: OpRef): this {
     const h = call1(o);
     if (h !== 0) lib.dt_tensor_free(h); // the result aliases this tensor
-    this.#meta = null;
+    this._invalidate();
     return this;
   }
+  /** `torch.Tensor.add_(other, alpha=...)`: `this += alpha * other`; returns this tensor. */
   add_(other: Tensor | Scalar, alpha?: number): this {
     W.reset().handle(this.handle);
     other instanceof Tensor ? W.handle(other.handle) : W.scalar(other);
     if (alpha !== undefined) W.scalar(alpha);
     return this.#inplace(other instanceof Tensor ? O.add_ : O.addS_);
   }
+  /** `torch.Tensor.sub_(other, alpha=...)`: `this -= alpha * other`; returns this tensor. */
   sub_(other: Tensor, alpha?: number): this {
     W.reset().handle(this.handle).handle(other.handle);
     if (alpha !== undefined) W.scalar(alpha);
     return this.#inplace(O.sub_);
   }
+  /** `torch.Tensor.mul_`: `this *= other`; returns this tensor. */
   mul_(other: Tensor | Scalar): this {
     W.reset().handle(this.handle);
     other instanceof Tensor ? W.handle(other.handle) : W.scalar(other);
     return this.#inplace(other instanceof Tensor ? O.mul_ : O.mulS_);
   }
+  /** `torch.Tensor.div_`: `this /= other`; returns this tensor. */
   div_(other: Tensor | Scalar): this {
     W.reset().handle(this.handle);
     other instanceof Tensor ? W.handle(other.handle) : W.scalar(other);
     return this.#inplace(other instanceof Tensor ? O.div_ : O.divS_);
   }
+  /** `torch.Tensor.zero_()`: fills with zeros; returns this tensor. */
   zero_(): this {
     W.reset().handle(this.handle);
     return this.#inplace(O.zero_);
   }
+  /** `torch.Tensor.fill_(value)`: fills with `value`; returns this tensor. */
   fill_(value: Scalar): this {
     W.reset().handle(this.handle).scalar(value);
     return this.#inplace(O.fill_);
   }
+  /** `torch.Tensor.copy_(src)`: copies `src` (broadcast, converted) into this tensor. */
   copy_(src: Tensor): this {
     W.reset().handle(this.handle).handle(src.handle);
     return this.#inplace(O.copy_);
   }
+  /** `torch.Tensor.clamp_(min, max)`: `clamp` in place; returns this tensor. */
   clamp_(min?: number | null, max?: number | null): this {
     W.reset().handle(this.handle);
     for (const b of [min, max]) b === null || b === undefined ? W.none() : W.scalar(b);
@@ -1005,9 +723,8 @@ export class Tensor implements Owned, Disposable {
   }
 }
 
-setTensorPredicate((x): x is Tensor => x instanceof Tensor);
-
-/** A tensor filled with `value` (used by ops that need a 0-d operand). */
+/** `torch.full(size, fill_value)`: a tensor of `shape` filled with `value` (float32 unless a
+ * dtype is given). Here, not in `creation.ts`, because `div` needs a 0-d operand. */
 export function full(
   shape: readonly number[],
   value: Scalar,
