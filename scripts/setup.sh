@@ -66,11 +66,15 @@ apt_install() {
 }
 
 # ---------------------------------------------------------------------------------------------
-step "1/5 C++ build tools (cmake, g++, make)"
+step "1/5 C++ build tools (cmake, g++, make) and a font"
 missing=()
 command -v cmake >/dev/null 2>&1 || missing+=(cmake)
 { command -v c++ >/dev/null 2>&1 || command -v g++ >/dev/null 2>&1; } || missing+=(g++)
 command -v make >/dev/null 2>&1 || missing+=(make)
+# The PNG pictures' labels are SVG text that sharp's librsvg sets through fontconfig: without a
+# font (slim images ship none) they come out blank or as boxes.
+{ [ -f /etc/fonts/fonts.conf ] && find /usr/share/fonts /usr/local/share/fonts \
+  -name '*.[ot]tf' -print -quit 2>/dev/null | grep -q .; } || missing+=(fonts-dejavu-core)
 if [ ${#missing[@]} -gt 0 ]; then
   apt_install "${missing[@]}"
 else

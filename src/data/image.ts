@@ -1,5 +1,6 @@
 /** Decoding image files (JPEG, PNG, TIFF, WebP, ...) into 8-bit RGB pixels: JPEGs in WebAssembly
  * when they decode cleanly (./jpeg_wasm.ts), everything else with sharp. */
+import { Buffer } from "node:buffer";
 import type { OutputInfo } from "npm:sharp@^0.34";
 import { loadSharp } from "./npm.ts";
 import { DataError } from "./errors.ts";
@@ -125,4 +126,23 @@ export async function imageSize(path: string): Promise<{ width: number; height: 
   } catch (e) {
     throw decodeError(path, e);
   }
+}
+
+/** `base` with an SVG image drawn over its top-left corner: sharp renders the SVG with librsvg,
+ * whose text is set in the fonts fontconfig finds (scripts/setup.sh installs one where none is),
+ * then blends it by its alpha. Used for picture labels: the pixels stay, the words go on top. */
+export async function drawSvgOver(base: RgbImage, svg: string): Promise<RgbImage> {
+  const sharp = await loadSharp();
+  const { data, info } = await sharp(base.data, {
+    raw: { width: base.width, height: base.height, channels: 3 },
+  })
+    .composite([{ input: Buffer.from(svg, "utf8"), top: 0, left: 0 }])
+    .removeAlpha()
+    .raw({ depth: "uchar" })
+    .toBuffer({ resolveWithObject: true });
+  return rgbImage(
+    info.width,
+    info.height,
+    new Uint8Array(data.buffer, data.byteOffset, data.length),
+  );
 }

@@ -19,7 +19,7 @@ export { DataError, listSome } from "./errors.ts";
 export type { ProblemLog } from "./errors.ts";
 export { hashKeys, Rng } from "./rng.ts";
 export type { RngState } from "./rng.ts";
-export { decodeImage, encodePng, imageSize, rgbImage, writePng } from "./image.ts";
+export { decodeImage, drawSvgOver, encodePng, imageSize, rgbImage, writePng } from "./image.ts";
 export type { DecodeOptions, RgbImage } from "./image.ts";
 export { resize, shorterSideSize } from "./resize.ts";
 export type { ResampleFilter } from "./resize.ts";

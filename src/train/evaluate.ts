@@ -8,7 +8,7 @@ import { type EvalReport, reportToMarkdown, type ResultRow } from "../eval/repor
 import type { Tensor } from "../tensor/index.ts";
 import type { TrainData } from "./data.ts";
 import { type BranchResult, branchResult, chooseGamma, gzslPredictions } from "./metrics.ts";
-import { confusionPng } from "./pictures.ts";
+import { confusionPng } from "./confusion_picture.ts";
 import {
   type BadImagePolicy,
   type Branch,
@@ -202,17 +202,20 @@ export async function writeEvaluation(
   await Deno.mkdir(dir, { recursive: true });
   const report = evalReport(ev, data, config, src);
   const preds = gzslPredictions(ev.test, data.seen, data.unseen, "vam", ev.gzsl.gamma);
+  const gamma = Number(ev.gzsl.gamma.toPrecision(4));
   const order = await confusionPng(
     `${dir}/confusion.png`,
     preds,
     ev.test.labels,
     data.seen,
     data.unseen,
+    {
+      classNames: data.classes,
+      title: `GZSL confusion matrix, VAM branch, γ = ${gamma} (${ev.gzsl.gammaRule})`,
+    },
   );
   report.notes!.push(
-    `confusion.png: GZSL predictions of the VAM branch at γ = ${
-      Number(ev.gzsl.gamma.toPrecision(4))
-    }; rows = true class, columns = predicted class, in the order ${
+    `confusion.png: GZSL predictions of the VAM branch at γ = ${gamma}; rows = true class, columns = predicted class, in the order ${
       order.map((c) => data.classes[c]).join(", ")
     } (seen | unseen, split by the red line).`,
   );

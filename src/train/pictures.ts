@@ -1,5 +1,6 @@
 /** Pictures for the report: attention maps of the VAM's top attributes over test images with the
- * AC crop box drawn, and the GZSL confusion matrix. PNGs written with sharp (src/data/image.ts). */
+ * AC crop box drawn, titled panel by panel (./picture_text.ts). PNGs written with sharp
+ * (src/data/image.ts); the confusion matrix is in ./confusion_picture.ts. */
 import { decodeImage, type RgbImage, writePng } from "../data/image.ts";
 import type { Sample } from "../data/loader.ts";
 import { Rng } from "../data/rng.ts";
@@ -10,6 +11,7 @@ import type { Device } from "../tensor/device.ts";
 import { interpolate, noGrad, scope, type Tensor } from "../tensor/index.ts";
 import type { TrainData } from "./data.ts";
 import { maybeAutocast, normalizationOf, testTransform } from "./scoring.ts";
+import { drawLabels, fitSize, padImage, type TextLabel } from "./picture_text.ts";
 import type { TrainConfig } from "../config/types.ts";
 
 /** One attention picture. */
@@ -108,6 +110,102 @@ function strip(panels: RgbImage[]): RgbImage {
     x0 += p.width + GAP;
   }
   return { width: w, height: h, data };
+}
+
+/** What an attention picture's words say. */
+export interface AttentionCaption {
+  trueClass: string;
+  unseen: boolean;
+  predictedGzsl: string;
+  predictedZsl: string | null;
+  /** The calibrated-stacking γ of the GZSL prediction. */
+  gamma: number;
+  hasBox: boolean;
+  /** Whether the second panel is the AC map (the AC ran). */
+  hasAcMap: boolean;
+  attributes: { name: string; value: number; inClass: boolean }[];
+}
+
+/** Where the words and the panel strip go on an attention picture (pixels). */
+export interface AttentionLayout {
+  width: number;
+  height: number;
+  /** The top row of the panel strip. */
+  stripY: number;
+  labels: TextLabel[];
+}
+
+const LINE = 14, HEAD_SIZE = 12, LINE_SIZE = 11, FOOT_SIZE = 10, MARGIN = 6;
+const GOOD = "#1b7a2e", BAD = "#c0392b", QUIET = "#555";
+
+/** Titles over each panel and a key under the strip, for panels `panelSize` px square. */
+export function attentionLayout(c: AttentionCaption, panelSize = PANEL): AttentionLayout {
+  type Line = { text: string; color?: string; bold?: boolean };
+  const verdict = (p: string) => (p === c.trueClass ? GOOD : BAD);
+  const titles: Line[][] = [[
+    { text: c.hasBox ? "image + AC box" : "image", bold: true },
+    { text: `true: ${c.trueClass} (${c.unseen ? "unseen" : "seen"})` },
+    { text: `GZSL: ${c.predictedGzsl}`, color: verdict(c.predictedGzsl) },
+    ...(c.predictedZsl === null
+      ? []
+      : [{ text: `ZSL: ${c.predictedZsl}`, color: verdict(c.predictedZsl) }]),
+  ]];
+  if (c.hasAcMap) {
+    titles.push([
+      { text: "AC map", bold: true },
+      { text: "group-averaged" },
+      ...(c.hasBox ? [{ text: "+ AC box" }] : []),
+    ]);
+  }
+  for (const a of c.attributes) {
+    titles.push([
+      { text: a.name, bold: true },
+      { text: `VAM value ${a.value.toFixed(2)}` },
+      a.inClass
+        ? { text: "in the true class", color: GOOD }
+        : { text: "not in the true class", color: QUIET },
+    ]);
+  }
+  const width = titles.length * panelSize + GAP * (titles.length - 1);
+  const stripY = MARGIN + Math.max(...titles.map((t) => t.length)) * LINE + 4;
+  const labels: TextLabel[] = titles.flatMap((lines, p) =>
+    lines.map((l, j) => {
+      const size = j === 0 ? HEAD_SIZE : LINE_SIZE;
+      return {
+        text: l.text,
+        x: p * (panelSize + GAP) + 2,
+        y: MARGIN + (j + 1) * LINE - 3,
+        size: fitSize(l.text, panelSize - 4, size, l.bold),
+        bold: l.bold,
+        color: l.color,
+      };
+    })
+  );
+  const key = [
+    "heat: black → red → yellow → white = each map's minimum → maximum" +
+    (c.hasBox ? " · green box: the AC crop" : ""),
+    `GZSL: predicted among all classes (calibrated stacking, γ = ${
+      Number(c.gamma.toPrecision(4))
+    })` +
+    " · ZSL: among the unseen classes only",
+  ];
+  key.forEach((text, j) =>
+    labels.push({
+      text,
+      x: 2,
+      y: stripY + panelSize + (j + 1) * LINE,
+      size: fitSize(text, width - 4, FOOT_SIZE),
+      color: QUIET,
+    })
+  );
+  return { width, height: stripY + panelSize + key.length * LINE + MARGIN, stripY, labels };
+}
+
+/** The panels side by side under their titles, with the key below (see {@link attentionLayout}). */
+export function attentionPicture(panels: RgbImage[], caption: AttentionCaption): Promise<RgbImage> {
+  const layout = attentionLayout(caption, panels[0].width);
+  const body = strip(panels);
+  return drawLabels(padImage(body, layout.width, layout.height, 0, layout.stripY), layout.labels);
 }
 
 /** Up to `count` test images, alternating unseen and seen classes, one class after another. */
@@ -234,9 +332,8 @@ export async function attentionPictures(
         names.push(`attention: ${data.attributeNames[k]}`);
       });
       const file = `pictures/attention_${String(i).padStart(2, "0")}.png`;
-      await writePng(`${runDir}/${file}`, strip(panels));
       const unseen = unseenSet.has(s.label);
-      out.push({
+      const picture = {
         file,
         image: s.path,
         trueClass: data.classes[s.label],
@@ -248,6 +345,11 @@ export async function attentionPictures(
           value: r.attrs[k],
           inClass: classSets[s.label].has(k),
         })),
+      };
+      const caption = { ...picture, gamma, hasBox: r.box !== null, hasAcMap: r.acMap !== null };
+      await writePng(`${runDir}/${file}`, await attentionPicture(panels, caption));
+      out.push({
+        ...picture,
         box: r.box,
         panels: names,
       });
@@ -256,45 +358,4 @@ export async function attentionPictures(
     model.train(wasTraining);
   }
   return out;
-}
-
-/** The confusion matrix as a PNG: rows = true test classes (seen, then unseen), columns = every
- * class in the same order, each row normalised (white → dark blue); a red line separates seen
- * from unseen. Returns the class order. */
-export async function confusionPng(
-  path: string,
-  predictions: Int32Array,
-  labels: Int32Array,
-  seen: readonly number[],
-  unseen: readonly number[],
-): Promise<number[]> {
-  const order = [...seen, ...unseen];
-  const pos = new Map(order.map((c, i) => [c, i]));
-  const k = order.length;
-  const counts = new Float64Array(k * k), support = new Float64Array(k);
-  for (let i = 0; i < labels.length; i++) {
-    const r = pos.get(labels[i]), c = pos.get(predictions[i]);
-    if (r === undefined || c === undefined) continue;
-    counts[r * k + c]++;
-    support[r]++;
-  }
-  const cell = Math.max(6, Math.min(24, Math.floor(480 / k)));
-  const w = k * cell + 1, h = k * cell + 1;
-  const data = new Uint8Array(w * h * 3).fill(200);
-  for (let r = 0; r < k; r++) {
-    for (let c = 0; c < k; c++) {
-      const v = support[r] > 0 ? counts[r * k + c] / support[r] : 0;
-      const col = [255 - 247 * v, 255 - 207 * v, 255 - 148 * v].map(Math.round);
-      for (let y = 1; y < cell; y++) {
-        for (let x = 1; x < cell; x++) data.set(col, ((r * cell + y) * w + c * cell + x) * 3);
-      }
-    }
-  }
-  const line = seen.length * cell;
-  for (let t = 0; t < w; t++) {
-    data.set([220, 30, 30], (line * w + t) * 3);
-    data.set([220, 30, 30], (t * w + line) * 3);
-  }
-  await writePng(path, { width: w, height: h, data });
-  return order;
 }

@@ -257,7 +257,7 @@ th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}
   if (r.confusion) {
     parts.push(
       `<h2>GZSL confusion matrix (VAM)</h2><img src="${esc(r.confusion)}" alt="confusion matrix" ` +
-        `style="image-rendering:pixelated;max-width:520px"><p>Rows: true class; columns: ` +
+        `style="max-width:100%"><p>Rows: true class; columns: ` +
         `predicted; seen classes first, then unseen (red line). The order is in ` +
         `<a href="eval.md">eval.md</a>.</p>`,
     );
