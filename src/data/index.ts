@@ -73,9 +73,10 @@ export {
   l2NormalizeRows,
   parseAttributeCsv,
   readAttributes,
+  scaleAttributeMatrix,
   scaleAttributes,
 } from "./attributes.ts";
-export type { AttributeMatrix, ReadAttributesOptions } from "./attributes.ts";
+export type { AttributeMatrix, AttributeScale, ReadAttributesOptions } from "./attributes.ts";
 export { groupProblems, readGroups, resolveGroups } from "./groups.ts";
 export type { AttributeGroups } from "./groups.ts";
 export { checkSplit, pickSplit, readSplitFile, resolveSplit } from "./splits.ts";

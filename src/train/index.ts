@@ -3,7 +3,7 @@
  * training loop, scoring and evaluation, checkpoints, pictures and the HTML report. The config
  * schema (zod) and the command-line front ends are in `src/cli/`. */
 export type { BackboneConfig, DatasetConfig, SelectionRule, TrainConfig } from "./types.ts";
-export { describeData, holdOut, loadTrainData, scaleAttributeMatrix } from "./data.ts";
+export { describeData, holdOut, loadTrainData, trainingAttributes } from "./data.ts";
 export type { TrainData } from "./data.ts";
 export { buildBackbone, buildModel } from "./model.ts";
 export { acInTraining, runRecipe } from "./recipe.ts";
