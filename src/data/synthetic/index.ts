@@ -1,6 +1,6 @@
 /** The built-in synthetic aerial-scene dataset. */
+export { cacheRoot } from "../../io/cache_root.ts";
 export {
-  cacheRoot,
   ensureSyntheticDataset,
   openSyntheticDataset,
   SYNTHETIC_SPLIT,
