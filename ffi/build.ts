@@ -1,5 +1,5 @@
 /** Builds the native shim with CMake, streaming its progress to stderr. */
-import { isFile } from "../src/io/fs.ts";
+import { isFile } from "./fs.ts";
 import type { Libtorch } from "./libtorch.ts";
 
 const enc = new TextEncoder();

@@ -6,8 +6,8 @@
  * keyed by the hash of the native sources and the libtorch version; else a
  * CMake build. When this module is imported from an http(s) URL, the native
  * sources are fetched from beside it into the cache and built there. */
-import { cacheRoot } from "../src/io/cache_root.ts";
-import { isFile } from "../src/io/fs.ts";
+import { cacheRoot } from "./cache_root.ts";
+import { isFile } from "./fs.ts";
 import { buildShim } from "./build.ts";
 import { findLibtorch, type Libtorch, MISSING_LIBTORCH } from "./libtorch.ts";
 import { NATIVE_FILES } from "./native_files.ts";

@@ -1,5 +1,5 @@
 /** Finds the libtorch to build against, without importing Python's torch (slow). */
-import { exists } from "../src/io/fs.ts";
+import { exists } from "./fs.ts";
 
 /** A libtorch installation: its CMake prefix and version. */
 export interface Libtorch {

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { models, torch } from "../mod.ts";
 import { decodeImage } from "../src/data/image.ts";
 import { ROOT } from "./helpers.ts";
-import { isFile } from "../src/io/fs.ts";
+import { isFile } from "../ffi/fs.ts";
 
 const DARKNET = `${ROOT}/../shared/data/weights/darknet-tiny-tfjs`;
 const IMAGE = `${ROOT}/../shared/data/aid/images/Airport/airport_1.jpg`;

@@ -1,7 +1,7 @@
 /** `deno task data inspect`: output, last-line JSON, exit status. */
 import assert from "node:assert/strict";
 import { ROOT } from "./helpers.ts";
-import { isDir } from "../src/io/fs.ts";
+import { isDir } from "../ffi/fs.ts";
 
 async function inspect(...args: string[]) {
   const out = await new Deno.Command(Deno.execPath(), {

@@ -10,7 +10,7 @@ import { inspectDataset } from "../src/data/inspect.ts";
 import { readNpy } from "../src/data/npy.ts";
 import { readSplitFile, resolveSplit } from "../src/data/splits.ts";
 import { ROOT, runPython } from "./helpers.ts";
-import { isDir } from "../src/io/fs.ts";
+import { isDir } from "../ffi/fs.ts";
 
 const AID = `${ROOT}/../shared/data/aid`;
 const haveAid = isDir(`${AID}/images`);

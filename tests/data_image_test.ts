@@ -9,7 +9,7 @@ import { decodeJpegWasm, looksLikeJpeg } from "../src/data/jpeg_wasm.ts";
 import { IMAGENET, stackImages } from "../src/data/normalize.ts";
 import { Rng } from "../src/data/rng.ts";
 import { ROOT, runPython } from "./helpers.ts";
-import { isDir } from "../src/io/fs.ts";
+import { isDir } from "../ffi/fs.ts";
 
 const AID = `${ROOT}/../shared/data/aid/images`;
 const haveAid = isDir(AID);

@@ -3,7 +3,7 @@
 import { io, type Tensor, torch } from "../mod.ts";
 import type { DType } from "../mod.ts";
 import { ROOT, runPython } from "./helpers.ts";
-import { isFile } from "../src/io/fs.ts";
+import { isFile } from "../ffi/fs.ts";
 
 const ORACLE = `${ROOT}/tests/oracle/safetensors_io.py`;
 const DARKNET = `${ROOT}/../shared/data/weights/darknet-tiny-tfjs`;

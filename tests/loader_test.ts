@@ -6,7 +6,7 @@ import { PYTHON, ROOT } from "./helpers.ts";
 import { NATIVE_FILES } from "../ffi/native_files.ts";
 import { MISSING_LIBTORCH } from "../ffi/libtorch.ts";
 import { torch } from "../mod.ts";
-import { isDir } from "../src/io/fs.ts";
+import { isDir } from "../ffi/fs.ts";
 
 const dec = new TextDecoder();
 

@@ -4,7 +4,7 @@
  * normalize, and write the files `deno task train` reads plus an HTML page.
  * @module
  */
-import { exists, isFile } from "../io/fs.ts";
+import { exists, isFile } from "../../ffi/fs.ts";
 import { cat, noGrad, scope, stack, type Tensor } from "../tensor/index.ts";
 import type { Device } from "../tensor/index.ts";
 import { CLIPModel, l2Normalize } from "../models/clip.ts";

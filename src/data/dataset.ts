@@ -1,5 +1,5 @@
 /** A zero-shot dataset: images by class, the class × attribute matrix, groups and one split. */
-import { exists } from "../io/fs.ts";
+import { exists } from "../../ffi/fs.ts";
 import { alignAttributes, type AttributeMatrix, readAttributes } from "./attributes.ts";
 import type { MatchOptions } from "./class_names.ts";
 import { DataError, type ProblemLog } from "./errors.ts";

@@ -11,7 +11,7 @@
  * saves a checkpoint; the grid then stops.
  * @module
  */
-import { exists } from "../io/fs.ts";
+import { exists } from "../../ffi/fs.ts";
 import { formatDuration } from "../run/progress.ts";
 import type { Cell, GridPlan } from "./grid.ts";
 

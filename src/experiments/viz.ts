@@ -5,7 +5,7 @@
  * and their attributes — as PNG files, `viz.json` and an HTML page (`viz.html`).
  * @module
  */
-import { exists } from "../io/fs.ts";
+import { exists } from "../../ffi/fs.ts";
 import { checkResolvedConfig } from "../cli/config.ts";
 import type { Sample } from "../data/loader.ts";
 import { fromBuffer, noGrad, setNumThreads } from "../tensor/index.ts";

@@ -1,5 +1,5 @@
 /** Loading pretrained ViTs: Hugging Face CLIP folders and timm safetensors. */
-import { exists } from "../io/fs.ts";
+import { exists } from "../../ffi/fs.ts";
 import { loadSafetensors, loadTorchBin } from "../io/index.ts";
 import { noGrad, type Tensor } from "../tensor/index.ts";
 import { VisionTransformer, type ViTOutput } from "./vit.ts";

@@ -4,7 +4,7 @@
  * keeps the begin/end-of-text tokens: the text is cut to `maxLength` minus the
  * special tokens, then wrapped). The package is imported on first use, so
  * importing this module costs nothing and works offline. */
-import { isFile } from "../io/fs.ts";
+import { isFile } from "../../ffi/fs.ts";
 import { fromBuffer, type Tensor } from "../tensor/index.ts";
 
 // Version pinned here and in deno.lock; loaded lazily (see the module doc).

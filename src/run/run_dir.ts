@@ -1,8 +1,8 @@
 /** Run folders: `<runsDir>/<YYYYMMDD-HHMMSS>-<name>/` with `config.json`, `metrics.jsonl`,
  * `checkpoints/`, `pictures/`, `report.html`, `eval.{json,md}` and `confusion.png`. */
 
-// The commands check run folders with it; its home is io/fs.ts.
-export { isDir } from "../io/fs.ts";
+// The commands check run folders with it; its home is ffi/fs.ts.
+export { isDir } from "../../ffi/fs.ts";
 
 /** Local time as `YYYYMMDD-HHMMSS`. */
 export function timestamp(d = new Date()): string {

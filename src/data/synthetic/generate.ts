@@ -1,6 +1,6 @@
 /** The built-in synthetic dataset: generated on first use into a cache folder, then reused. */
-import { cacheRoot } from "../../io/cache_root.ts";
-import { exists } from "../../io/fs.ts";
+import { cacheRoot } from "../../../ffi/cache_root.ts";
+import { exists } from "../../../ffi/fs.ts";
 import { openDatasetFolder, type ZslDataset } from "../dataset.ts";
 import { encodePng } from "../image.ts";
 import { mapOrdered } from "../ordered.ts";

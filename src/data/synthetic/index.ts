@@ -1,5 +1,5 @@
 /** The built-in synthetic aerial-scene dataset. */
-export { cacheRoot } from "../../io/cache_root.ts";
+export { cacheRoot } from "../../../ffi/cache_root.ts";
 export {
   ensureSyntheticDataset,
   openSyntheticDataset,
