@@ -1,4 +1,5 @@
 /** Builds the native shim with CMake, streaming its progress to stderr. */
+import { isFile } from "./fs.ts";
 import type { Libtorch } from "./libtorch.ts";
 
 const enc = new TextEncoder();
@@ -142,13 +143,7 @@ async function buildDirect(
     }
   };
   await Promise.all(Array.from({ length: Math.min(jobs, sources.length) }, worker));
-  const cudaLibs = ["torch_cuda", "c10_cuda"].filter((l) => {
-    try {
-      return Deno.statSync(`${libDir}/lib${l}.so`).isFile;
-    } catch {
-      return false;
-    }
-  });
+  const cudaLibs = ["torch_cuda", "c10_cuda"].filter((l) => isFile(`${libDir}/lib${l}.so`));
   const out = `${buildDir}/libdsva_torch.so`;
   await run("c++", [
     "-shared",

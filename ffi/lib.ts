@@ -6,6 +6,8 @@
  * keyed by the hash of the native sources and the libtorch version; else a
  * CMake build. When this module is imported from an http(s) URL, the native
  * sources are fetched from beside it into the cache and built there. */
+import { cacheRoot } from "./cache_root.ts";
+import { isFile } from "./fs.ts";
 import { buildShim } from "./build.ts";
 import { findLibtorch, type Libtorch, MISSING_LIBTORCH } from "./libtorch.ts";
 import { NATIVE_FILES } from "./native_files.ts";
@@ -41,20 +43,6 @@ async function hashSources(files: Map<string, Uint8Array>): Promise<string> {
   return Array.from(digest.slice(0, 8), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-function cacheRoot(): string {
-  const env = (k: string) => Deno.env.get(k);
-  return env("DSVA_TORCH_CACHE") ??
-    (env("XDG_CACHE_HOME") ? `${env("XDG_CACHE_HOME")}/dsva-torch` : undefined) ??
-    `${env("HOME") ?? "/tmp"}/.cache/dsva-torch`;
-}
-
-const isFile = (p: string) => {
-  try {
-    return Deno.statSync(p).isFile;
-  } catch {
-    return false;
-  }
-};
 const readText = (p: string) => {
   try {
     return Deno.readTextFileSync(p).trim();

@@ -1,4 +1,5 @@
 /** Finds the libtorch to build against, without importing Python's torch (slow). */
+import { exists } from "./fs.ts";
 
 /** A libtorch installation: its CMake prefix and version. */
 export interface Libtorch {
@@ -9,15 +10,6 @@ export interface Libtorch {
   /** Where it was found, for messages. */
   origin: string;
 }
-
-const exists = (p: string) => {
-  try {
-    Deno.statSync(p);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 function readVersion(file: string, pattern: RegExp): string | undefined {
   try {

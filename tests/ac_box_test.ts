@@ -19,20 +19,9 @@ import {
   labelComponents,
   largestComponent,
 } from "../src/dsva/ac_box.ts";
-import { ROOT, runPython } from "./helpers.ts";
+import { mulberry32, ROOT, runPython } from "./helpers.ts";
 
 const ORACLE = `${ROOT}/tests/oracle/ac_box.py`;
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function toB64(bytes: Uint8Array): string {
   let s = "";

@@ -11,6 +11,7 @@ import {
   normalizeAttributes,
   scoreAttributes,
 } from "../src/attributes/index.ts";
+import { mulberry32 } from "./helpers.ts";
 
 const rowsOf = (t: torch.Tensor) => t.toArray() as number[][];
 
@@ -27,16 +28,6 @@ function close(a: number[][], b: number[][], tol = 1e-5, what = "") {
   }
 }
 
-function seeded(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 Deno.test("attributePrompts: templates × names, clear errors", () => {
   assert.deepEqual(attributePrompts(["trees", "water"], ["a photo of {}.", "{} from above"]), [
     ["a photo of trees.", "a photo of water."],
@@ -50,7 +41,7 @@ Deno.test("attributePrompts: templates × names, clear errors", () => {
 });
 
 Deno.test("imageAttributeScores: cosine and softmax", () => {
-  const r = seeded(3);
+  const r = mulberry32(3);
   const img = Array.from({ length: 5 }, () => Array.from({ length: 4 }, () => r() - 0.5));
   const att = Array.from({ length: 3 }, () => Array.from({ length: 4 }, () => r() - 0.5));
   const norm = (v: number[]) => Math.hypot(...v);
@@ -75,7 +66,7 @@ Deno.test("imageAttributeScores: cosine and softmax", () => {
 });
 
 Deno.test("aggregateByClass: mean, median, max, trimmed mean; errors name the class", () => {
-  const r = seeded(5);
+  const r = mulberry32(5);
   const sizes = [1, 2, 5, 10];
   const labels: number[] = [];
   sizes.forEach((s, c) => labels.push(...Array(s).fill(c)));
@@ -223,7 +214,7 @@ Deno.test("encodeAttributes: normalized prompt ensemble, batched = unbatched", a
 });
 
 Deno.test("scoreAttributes recovers planted attributes from synthetic embeddings", () => {
-  const r = seeded(11);
+  const r = mulberry32(11);
   const C = 8, K = 6, P = 32, perClass = 20;
   const truth = Array.from({ length: C }, () => Array.from({ length: K }, () => r() < 0.5 ? 1 : 0));
   const gauss = () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());

@@ -7,22 +7,11 @@
 import assert from "node:assert/strict";
 import { models, torch } from "../mod.ts";
 import { loadSafetensors } from "../src/io/index.ts";
-import { ROOT, runPython } from "./helpers.ts";
+import { mulberry32, ROOT, runPython } from "./helpers.ts";
 
 const ORACLE = `${ROOT}/tests/oracle/clip_model.py`;
 
 // ---- deterministic text ----
-
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const WORDS = ("an aerial photograph of a dense residential area with many buildings and green " +
   "trees near the river some cars are parked beside the road airport runways planes bridge " +
@@ -35,7 +24,7 @@ const WORDS = ("an aerial photograph of a dense residential area with many build
 
 /** Sentences to train the tiny BPE on (the test sentences reuse these words). */
 function corpus(): string[] {
-  const r = rng(1);
+  const r = mulberry32(1);
   return Array.from({ length: 400 }, () => {
     const n = 6 + Math.floor(r() * 14);
     return Array.from({ length: n }, () => WORDS[Math.floor(r() * WORDS.length)]).join(" ");
@@ -78,7 +67,7 @@ const FIXED = [
 /** 200 varied sentences: the fixed edge cases, then generated ones (captions with
  * punctuation, numbers, capitals, unicode, odd spacing; long ones needing truncation). */
 function sentences(): string[] {
-  const r = rng(7);
+  const r = mulberry32(7);
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(r() * xs.length)];
   const punct = [",", ".", "!", "?", ";", ":", "...", " -", "'s", "'", '"', "(", ")"];
   const extra = ["Ölfeld", "glacier", "señal", "日本", "🌊", "3", "42", "1.5km", "x2", "ÆØÅ", "ŝ"];

@@ -6,16 +6,11 @@ import assert from "node:assert/strict";
 import { models, torch } from "../mod.ts";
 import { decodeImage } from "../src/data/image.ts";
 import { ROOT } from "./helpers.ts";
+import { isFile } from "../ffi/fs.ts";
 
 const DARKNET = `${ROOT}/../shared/data/weights/darknet-tiny-tfjs`;
 const IMAGE = `${ROOT}/../shared/data/aid/images/Airport/airport_1.jpg`;
-const present = (() => {
-  try {
-    return Deno.statSync(`${DARKNET}/model.json`).isFile && Deno.statSync(IMAGE).isFile;
-  } catch {
-    return false;
-  }
-})();
+const present = isFile(`${DARKNET}/model.json`) && isFile(IMAGE);
 const CI = Deno.env.get("CI") === "true";
 
 /** TF.js (tfjs-core + tfjs-layers on the CPU backend), loaded only when the test runs. */

@@ -1,6 +1,7 @@
 /** `deno task data inspect`: output, last-line JSON, exit status. */
 import assert from "node:assert/strict";
 import { ROOT } from "./helpers.ts";
+import { isDir } from "../ffi/fs.ts";
 
 async function inspect(...args: string[]) {
   const out = await new Deno.Command(Deno.execPath(), {
@@ -64,13 +65,7 @@ Deno.test("data inspect: counts as the last line; problems listed and exit statu
 
 Deno.test({
   name: "data inspect: AID from shared/data",
-  ignore: Deno.env.get("CI") !== "true" && !(() => {
-    try {
-      return Deno.statSync(`${ROOT}/../shared/data/aid/images`).isDirectory;
-    } catch {
-      return false;
-    }
-  })(),
+  ignore: Deno.env.get("CI") !== "true" && !isDir(`${ROOT}/../shared/data/aid/images`),
   async fn() {
     const r = await inspect(`${ROOT}/../shared/data/aid`, "--split", "25_5");
     assert.equal(r.code, 0, r.text);

@@ -10,15 +10,10 @@ import { inspectDataset } from "../src/data/inspect.ts";
 import { readNpy } from "../src/data/npy.ts";
 import { readSplitFile, resolveSplit } from "../src/data/splits.ts";
 import { ROOT, runPython } from "./helpers.ts";
+import { isDir } from "../ffi/fs.ts";
 
 const AID = `${ROOT}/../shared/data/aid`;
-const haveAid = (() => {
-  try {
-    return Deno.statSync(`${AID}/images`).isDirectory;
-  } catch {
-    return false;
-  }
-})();
+const haveAid = isDir(`${AID}/images`);
 const CI = Deno.env.get("CI") === "true";
 
 Deno.test({

@@ -9,15 +9,10 @@ import { decodeJpegWasm, looksLikeJpeg } from "../src/data/jpeg_wasm.ts";
 import { IMAGENET, stackImages } from "../src/data/normalize.ts";
 import { Rng } from "../src/data/rng.ts";
 import { ROOT, runPython } from "./helpers.ts";
+import { isDir } from "../ffi/fs.ts";
 
 const AID = `${ROOT}/../shared/data/aid/images`;
-const haveAid = (() => {
-  try {
-    return Deno.statSync(AID).isDirectory;
-  } catch {
-    return false;
-  }
-})();
+const haveAid = isDir(AID);
 
 type Op = (string | number)[];
 interface PilOut {

@@ -1,6 +1,7 @@
-/** Host batches to libtorch tensors, through the public `data` namespace of mod.ts. */
+/** Host batches to libtorch tensors, through the public `train` namespace of mod.ts (the `data`
+ * namespace stays free of libtorch). */
 import assert from "node:assert/strict";
-import { data } from "../mod.ts";
+import { data, train } from "../mod.ts";
 
 Deno.test("batches become float32 NCHW tensors, labels int64", async () => {
   const img = (v: number): data.RgbImage => data.rgbImage(4, 3, new Uint8Array(36).fill(v));
@@ -10,8 +11,8 @@ Deno.test("batches become float32 NCHW tensors, labels int64", async () => {
     decode: (p) => Promise.resolve(img(p === "a" ? 255 : 0)),
   });
   const [b] = await Array.fromAsync(loader.batches([{ epoch: 0, batch: 0, indices: [0, 1] }]));
-  using x = data.batchToTensor(b);
-  using y = data.labelsToTensor(Array.from(b.labels));
+  using x = train.batchToTensor(b);
+  using y = train.labelsToTensor(Array.from(b.labels));
   assert.deepEqual(x.shape, [2, 3, 2, 2]);
   assert.equal(x.dtype, "float32");
   assert.equal(y.dtype, "int64");
@@ -19,6 +20,6 @@ Deno.test("batches become float32 NCHW tensors, labels int64", async () => {
   const v = x.toFlat() as number[];
   assert.ok(Math.abs(v[0] - (1 - 0.48145466) / 0.26862954) < 1e-5);
   assert.ok(Math.abs(v[12] - (0 - 0.48145466) / 0.26862954) < 1e-5);
-  using z = data.imagesToTensor([img(0)], data.UNIT);
+  using z = train.imagesToTensor([img(0)], data.UNIT);
   assert.deepEqual(z.shape, [1, 3, 3, 4]);
 });

@@ -13,7 +13,7 @@
  */
 import assert from "node:assert/strict";
 import { evaluation, torch } from "../mod.ts";
-import { ROOT, runPython } from "./helpers.ts";
+import { mulberry32, ROOT, runPython } from "./helpers.ts";
 
 const {
   confusionMatrix,
@@ -31,16 +31,6 @@ const {
 
 const ORACLE = `${ROOT}/tests/oracle/metrics.py`;
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 function normal(rand: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
 }

@@ -18,20 +18,15 @@
  *   FUZZ_SKIP   comma-separated call names to leave out (to go past a crash)
  */
 import { type Device, type DType, Tensor, torch, TorchError } from "../mod.ts";
+import { mulberry32 } from "./helpers.ts";
 
 // ---------------------------------------------------------------------------
-// Seeded PRNG (mulberry32)
+// Seeded PRNG (mulberry32, tests/helpers.ts) with the draws the fuzzer makes
 
 class Rng {
-  #s: number;
+  readonly next: () => number;
   constructor(seed: number) {
-    this.#s = seed >>> 0;
-  }
-  next(): number {
-    let t = (this.#s = (this.#s + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    this.next = mulberry32(seed);
   }
   /** An integer in [lo, hi]. */
   int(lo: number, hi: number): number {

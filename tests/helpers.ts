@@ -1,4 +1,4 @@
-/** Shared test helpers: the project root, the oracle Python, and running it. */
+/** Shared test helpers: the project root, the oracle Python, running it, and the seeded PRNG. */
 export const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 
 /** The Python with the test oracles (torch, transformers, ...): DSVA_TORCH_PYTHON or .venv. */
@@ -20,4 +20,17 @@ export async function runPython<T = unknown>(script: string, input: unknown): Pr
     throw new Error(`${script} failed:\n${new TextDecoder().decode(out.stderr)}`);
   }
   return JSON.parse(new TextDecoder().decode(out.stdout)) as T;
+}
+
+/** mulberry32: a small seeded PRNG, uniform in [0, 1). The tests draw their random inputs from
+ * it, so a seed always gives the same cases (and the same values sent to the oracles). */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }

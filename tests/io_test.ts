@@ -3,6 +3,7 @@
 import { io, type Tensor, torch } from "../mod.ts";
 import type { DType } from "../mod.ts";
 import { ROOT, runPython } from "./helpers.ts";
+import { isFile } from "../ffi/fs.ts";
 
 const ORACLE = `${ROOT}/tests/oracle/safetensors_io.py`;
 const DARKNET = `${ROOT}/../shared/data/weights/darknet-tiny-tfjs`;
@@ -567,13 +568,7 @@ Deno.test("checkpoint: bad states and files give clear errors", async () => {
 
 // ---------------------------------------------------------------- TF.js
 
-const darknetPresent = (() => {
-  try {
-    return Deno.statSync(`${DARKNET}/model.json`).isFile;
-  } catch {
-    return false;
-  }
-})();
+const darknetPresent = isFile(`${DARKNET}/model.json`);
 
 Deno.test({
   name: "tfjs: the real Darknet-tiny model loads with the right shapes",

@@ -6,6 +6,7 @@ import { PYTHON, ROOT } from "./helpers.ts";
 import { NATIVE_FILES } from "../ffi/native_files.ts";
 import { MISSING_LIBTORCH } from "../ffi/libtorch.ts";
 import { torch } from "../mod.ts";
+import { isDir } from "../ffi/fs.ts";
 
 const dec = new TextDecoder();
 
@@ -145,13 +146,7 @@ function hasTorch(python: string): boolean {
 
 const SYSTEM_PY = "/usr/bin/python3";
 const systemHasTorch = hasTorch(SYSTEM_PY) ||
-  [`/usr/local/libtorch`, `/usr/lib/x86_64-linux-gnu/cmake/Torch`].some((p) => {
-    try {
-      return Deno.statSync(p).isDirectory;
-    } catch {
-      return false;
-    }
-  });
+  [`/usr/local/libtorch`, `/usr/lib/x86_64-linux-gnu/cmake/Torch`].some(isDir);
 
 /** Every line of MISSING_LIBTORCH, so the message tells what to install. */
 function assertMissingMessage(stderr: string) {

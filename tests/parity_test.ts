@@ -17,7 +17,7 @@
  */
 import { torch } from "../mod.ts";
 import type { Tensor } from "../mod.ts";
-import { ROOT, runPython } from "./helpers.ts";
+import { mulberry32, ROOT, runPython } from "./helpers.ts";
 
 // ---- inputs ----
 
@@ -142,14 +142,7 @@ function applyView(t: Tensor, view: View, shape: number[]): Tensor {
 function rngFor(id: string): () => number {
   let h = 0x811c9dc5;
   for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
-  let a = h >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32(h);
 }
 
 function generate(gen: Gen, n: number, rng: () => number, dtype: InDType): number[] {

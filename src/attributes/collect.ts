@@ -4,6 +4,7 @@
  * normalize, and write the files `deno task train` reads plus an HTML page.
  * @module
  */
+import { exists, isFile } from "../../ffi/fs.ts";
 import { cat, noGrad, scope, stack, type Tensor } from "../tensor/index.ts";
 import type { Device } from "../tensor/index.ts";
 import { CLIPModel, l2Normalize } from "../models/clip.ts";
@@ -27,32 +28,20 @@ import { attributeAuroc } from "./auroc.ts";
 import { attributeReportHtml } from "./report.ts";
 import { writeJsonAtomic as writeJson } from "../run/run_dir.ts";
 
-const isFile = async (p: string) => {
-  try {
-    return (await Deno.stat(p)).isFile;
-  } catch {
-    return false;
-  }
-};
-
 /** The Hugging Face folder of `path`: the `model/` of a `clip:finetune` run folder, else the
  * folder itself when it has a `config.json`. */
-export async function resolveModelDir(path: string): Promise<string> {
+export function resolveModelDir(path: string): string {
   const p = path.replace(/\/+$/, "");
-  if (await isFile(`${p}/model/config.json`)) return `${p}/model`;
-  if (await isFile(`${p}/checkpoints/last.safetensors`)) {
+  if (isFile(`${p}/model/config.json`)) return `${p}/model`;
+  if (isFile(`${p}/checkpoints/last.safetensors`)) {
     throw new DataError(
       p,
       "is a clip:finetune run that has not finished (no model/ yet); resume it with " +
         `deno task clip:finetune --resume ${p}`,
     );
   }
-  if (await isFile(`${p}/config.json`)) return p;
-  try {
-    await Deno.stat(p);
-  } catch {
-    throw new DataError(p, "no such model folder");
-  }
+  if (isFile(`${p}/config.json`)) return p;
+  if (!exists(p)) throw new DataError(p, "no such model folder");
   throw new DataError(
     p,
     "is not a CLIP model folder (no config.json) nor a clip:finetune run folder (no model/)",
@@ -65,7 +54,7 @@ export async function loadClip(
   path: string,
   device: Device = "cpu",
 ): Promise<{ model: CLIPModel; tokenizer: CLIPTokenizer; dir: string }> {
-  const dir = await resolveModelDir(path);
+  const dir = resolveModelDir(path);
   const model = await CLIPModel.fromPretrained(dir, { device });
   try {
     const tokenizer = await CLIPTokenizer.fromPretrained(dir);

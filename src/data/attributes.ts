@@ -268,17 +268,56 @@ export function attributeRow(m: AttributeMatrix, i: number): number[] {
 
 /** A copy with values divided by `divisor` (e.g. 100 for AID's 0–100 CSV). */
 export function scaleAttributes(m: AttributeMatrix, divisor: number): AttributeMatrix {
-  return { ...m, values: m.values.map((v) => v / divisor) };
+  const values = m.values.slice();
+  divideAll(values, divisor);
+  return { ...m, values };
 }
 
 /** A copy with every row scaled to unit L2 norm (xlsa17's `att`); zero rows stay zero. */
 export function l2NormalizeRows(m: AttributeMatrix): AttributeMatrix {
   const values = m.values.slice();
-  for (let r = 0; r < m.rows; r++) {
-    let s = 0;
-    for (let c = 0; c < m.cols; c++) s += values[r * m.cols + c] ** 2;
-    const n = Math.sqrt(s);
-    if (n > 0) { for (let c = 0; c < m.cols; c++) values[r * m.cols + c] /= n; }
-  }
+  normalizeRows(values, m.rows, m.cols);
   return { ...m, values };
+}
+
+/** How a class × attribute matrix is scaled for training: `max` divides every value by the
+ * largest absolute value (when above 1), `l2` scales each row to unit norm, `none` keeps it. */
+export type AttributeScale = "none" | "max" | "l2";
+
+/** The matrix's values as float32, scaled `how` (see {@link AttributeScale}), with a note for the
+ * log saying what was done. The scaling runs on the float32 copy, so the trainer's numbers are
+ * those of float32 arithmetic on the rounded values. */
+export function scaleAttributeMatrix(
+  m: Pick<AttributeMatrix, "values" | "rows" | "cols">,
+  how: AttributeScale,
+): { values: Float32Array; note: string } {
+  const values = Float32Array.from(m.values);
+  if (how === "max") {
+    let max = 0;
+    for (const v of values) max = Math.max(max, Math.abs(v));
+    if (max > 1) {
+      divideAll(values, max);
+      return { values, note: `divided by the maximum ${max}` };
+    }
+    return { values, note: "unscaled (values already within [-1, 1])" };
+  }
+  if (how === "l2") {
+    normalizeRows(values, m.rows, m.cols);
+    return { values, note: "rows L2-normalised" };
+  }
+  return { values, note: "unscaled" };
+}
+
+function divideAll(values: Float32Array | Float64Array, divisor: number) {
+  for (let i = 0; i < values.length; i++) values[i] /= divisor;
+}
+
+/** Row-major `[rows, cols]` in place; rows of norm 0 (or NaN) are left as they are. */
+function normalizeRows(values: Float32Array | Float64Array, rows: number, cols: number) {
+  for (let r = 0; r < rows; r++) {
+    let s = 0;
+    for (let c = 0; c < cols; c++) s += values[r * cols + c] ** 2;
+    const n = Math.sqrt(s);
+    if (n > 0) { for (let c = 0; c < cols; c++) values[r * cols + c] /= n; }
+  }
 }

@@ -1,4 +1,5 @@
 /** A zero-shot dataset: images by class, the class × attribute matrix, groups and one split. */
+import { exists } from "../../ffi/fs.ts";
 import { alignAttributes, type AttributeMatrix, readAttributes } from "./attributes.ts";
 import type { MatchOptions } from "./class_names.ts";
 import { DataError, type ProblemLog } from "./errors.ts";
@@ -92,15 +93,6 @@ export interface DatasetLayout {
   /** Captions (`{file: [caption, ...]}`), when there are. */
   captions?: string;
 }
-
-const exists = (p: string) => {
-  try {
-    Deno.statSync(p);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /** Finds the files of a dataset folder: `images/`; `attributes.{csv,npy,json}` or the one
  * `.csv`/`.npy` file in `attributes/`; `splits.json`; `groups.json` or `attributes/groups.json`;

@@ -1,16 +1,18 @@
 /**
  * Scene data: image decoding and augmentation, loaders, datasets and splits, attribute files,
- * samplers, and the built-in synthetic aerial scenes.
+ * samplers, and the built-in synthetic aerial scenes. All of it runs on the host: importing this
+ * namespace does not load libtorch. Host batches become tensors through `train.batchToTensor`
+ * (`src/data/tensor.ts`).
  *
  * ```ts
- * import { data } from "./mod.ts";
+ * import { data, train } from "./mod.ts";
  * const ds = await data.openSyntheticDataset();            // or data.openDatasetFolder(dir)
  * const sampler = new data.EpisodicSampler(
  *   ds.split.trainval.map((i) => ds.samples[i].label), { ways: 8, shots: 3, batchesPerEpoch: 300 });
  * const loader = new data.ImageLoader(data.splitSamples(ds, "trainval"),
  *   { transform: data.trainTransform(224) });
  * for await (const batch of loader.batches(sampler.epoch())) {
- *   using x = data.batchToTensor(batch);                    // [24, 3, 224, 224] float32
+ *   using x = train.batchToTensor(batch);                   // [24, 3, 224, 224] float32
  * }
  * ```
  * @module
@@ -43,7 +45,6 @@ export {
 export type { Size2, Transform, TransformSpec } from "./transforms.ts";
 export { CLIP, IMAGENET, stackImages, UNIT, writeChw } from "./normalize.ts";
 export type { HostBatch, Normalization } from "./normalize.ts";
-export { batchToTensor, imagesToTensor, labelsToTensor } from "./tensor.ts";
 export { mapOrdered } from "./ordered.ts";
 export type { MapOrderedOptions } from "./ordered.ts";
 export { ImageLoader } from "./loader.ts";
@@ -79,9 +80,10 @@ export {
   l2NormalizeRows,
   parseAttributeCsv,
   readAttributes,
+  scaleAttributeMatrix,
   scaleAttributes,
 } from "./attributes.ts";
-export type { AttributeMatrix, ReadAttributesOptions } from "./attributes.ts";
+export type { AttributeMatrix, AttributeScale, ReadAttributesOptions } from "./attributes.ts";
 export {
   groupProblems,
   missingGroupsWarning,

@@ -1,4 +1,5 @@
-/** Host batches to libtorch tensors (the only data file that loads the native library). */
+/** Host batches to libtorch tensors: the one data file that loads the native library, so the
+ * `data` namespace does not export it (the `train` namespace does; library code imports it). */
 import { fromBuffer } from "../tensor/index.ts";
 import type { Device, Tensor } from "../tensor/index.ts";
 import type { RgbImage } from "./image.ts";

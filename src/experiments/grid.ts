@@ -11,7 +11,7 @@ import {
   SYNTHETIC_SPLIT,
   syntheticDir,
 } from "../data/synthetic/generate.ts";
-import { openTrainDataset, scaleAttributeMatrix } from "../train/data.ts";
+import { openTrainDataset, trainingAttributes } from "../train/data.ts";
 import type { TrainConfig } from "../config/types.ts";
 import {
   type AttributeSubset,
@@ -83,13 +83,8 @@ function resolveOrThrow(p: PartialConfig, where: string): TrainConfig {
  * groups. */
 async function attributeTable(config: TrainConfig): Promise<AttributeTable> {
   const ds = await openTrainDataset(config);
-  const { rows, cols } = ds.attributes;
-  const how = config.dataset.kind === "folder" ? config.dataset.attributeScale : "none";
-  const scaled = scaleAttributeMatrix(ds.attributes.values, rows, cols, how);
-  const groups: Record<string, number[]> = ds.groups
-    ? Object.fromEntries(Object.entries(ds.groups).map(([k, v]) => [k, [...v]]))
-    : { all: Array.from({ length: cols }, (_, i) => i) };
-  return { classes: ds.classes, names: ds.attributeNames, values: scaled.values, groups };
+  const { values, groups } = trainingAttributes(ds, config);
+  return { classes: ds.classes, names: ds.attributeNames, values, groups };
 }
 
 /** Expands the config into cells and writes the derived data files under `<dir>/data/`. */

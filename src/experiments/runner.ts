@@ -11,6 +11,7 @@
  * saves a checkpoint; the grid then stops.
  * @module
  */
+import { exists } from "../../ffi/fs.ts";
 import { formatDuration } from "../run/progress.ts";
 import type { Cell, GridPlan } from "./grid.ts";
 
@@ -61,15 +62,6 @@ export interface RunGridOptions {
 
 const TRAIN_SCRIPT = new URL("../../scripts/train.ts", import.meta.url).pathname;
 const RUN_DIR = /^\d{8}-\d{6}-/;
-
-function exists(p: string): boolean {
-  try {
-    Deno.statSync(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** The folder of cell `id`. */
 export function cellDir(gridDir: string, id: string): string {

@@ -5,6 +5,7 @@
  * and their attributes — as PNG files, `viz.json` and an HTML page (`viz.html`).
  * @module
  */
+import { exists } from "../../ffi/fs.ts";
 import { checkResolvedConfig } from "../config/index.ts";
 import type { Sample } from "../data/loader.ts";
 import { fromBuffer, noGrad, setNumThreads } from "../tensor/index.ts";
@@ -94,9 +95,7 @@ export async function vizRun(runDir: string, o: VizOptions = {}): Promise<VizRes
   setNumThreads(config.threads);
   let which = o.which ?? "best";
   let checkpoint = `${runDir}/${CHECKPOINTS[which]}`;
-  try {
-    Deno.statSync(checkpoint);
-  } catch {
+  if (!exists(checkpoint)) {
     if (which === "last") throw new Error(`${checkpoint}: no such checkpoint`);
     which = "last";
     checkpoint = `${runDir}/${CHECKPOINTS.last}`;

@@ -5,16 +5,15 @@ export { VIT_PRESETS, vitConfig, vitConfigFromHf } from "./vit_config.ts";
 export type { ViTConfig, ViTPreset } from "./vit_config.ts";
 export { CLIPVisionModel, readHfFolder, vitFromTimm } from "./pretrained.ts";
 export { hfClipVision, timmVit } from "./weight_maps.ts";
+export { Darknet, type DarknetOptions } from "./darknet.ts";
 export {
-  Darknet,
-  type DarknetOptions,
   GlobalAvgPool2d,
   KerasActivation,
   KerasConv2d,
   KerasMaxPool2d,
   type KerasPadding,
   tfSamePadding,
-} from "./darknet.ts";
+} from "./darknet_layers.ts";
 export {
   CLIP_TEXT_B32,
   type CLIPTextCallOptions,

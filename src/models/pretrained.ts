@@ -1,18 +1,10 @@
 /** Loading pretrained ViTs: Hugging Face CLIP folders and timm safetensors. */
+import { exists } from "../../ffi/fs.ts";
 import { loadSafetensors, loadTorchBin } from "../io/index.ts";
 import { noGrad, type Tensor } from "../tensor/index.ts";
 import { VisionTransformer, type ViTOutput } from "./vit.ts";
 import { type ViTConfig, vitConfigFromHf } from "./vit_config.ts";
 import { hfClipVision, timmVit } from "./weight_maps.ts";
-
-const exists = async (p: string) => {
-  try {
-    await Deno.stat(p);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /** Every tensor of a Hugging Face model folder (`model.safetensors`, else
  * `pytorch_model.bin`), its parsed `config.json`, and the weight file read. */
@@ -20,11 +12,11 @@ export async function readHfFolder(
   dir: string,
 ): Promise<{ config: Record<string, unknown>; state: Map<string, Tensor>; file: string }> {
   const configPath = `${dir}/config.json`;
-  if (!(await exists(configPath))) throw new Error(`${dir}: no config.json (not a model folder)`);
+  if (!exists(configPath)) throw new Error(`${dir}: no config.json (not a model folder)`);
   const config = JSON.parse(await Deno.readTextFile(configPath));
   const st = `${dir}/model.safetensors`, bin = `${dir}/pytorch_model.bin`;
-  if (await exists(st)) return { config, state: await loadSafetensors(st), file: st };
-  if (await exists(bin)) return { config, state: await loadTorchBin(bin), file: bin };
+  if (exists(st)) return { config, state: await loadSafetensors(st), file: st };
+  if (exists(bin)) return { config, state: await loadTorchBin(bin), file: bin };
   throw new Error(`${dir}: neither model.safetensors nor pytorch_model.bin found`);
 }
 

@@ -4,6 +4,7 @@
  * keeps the begin/end-of-text tokens: the text is cut to `maxLength` minus the
  * special tokens, then wrapped). The package is imported on first use, so
  * importing this module costs nothing and works offline. */
+import { isFile } from "../../ffi/fs.ts";
 import { fromBuffer, type Tensor } from "../tensor/index.ts";
 
 // Version pinned here and in deno.lock; loaded lazily (see the module doc).
@@ -57,14 +58,6 @@ export interface TokenizedBatch {
   attentionMask: Tensor;
 }
 
-const exists = async (p: string) => {
-  try {
-    return (await Deno.stat(p)).isFile;
-  } catch {
-    return false;
-  }
-};
-
 const tokenName = (v: unknown): string | undefined =>
   typeof v === "string" ? v : typeof v === "object" && v !== null &&
       typeof (v as { content?: unknown }).content === "string"
@@ -103,7 +96,7 @@ export class CLIPTokenizer {
     const slash = path.lastIndexOf("/");
     const cfgPath = `${slash >= 0 ? path.slice(0, slash) : "."}/tokenizer_config.json`;
     let config: Record<string, unknown> = {};
-    if (await exists(cfgPath)) {
+    if (isFile(cfgPath)) {
       try {
         config = JSON.parse(await Deno.readTextFile(cfgPath));
       } catch (e) {
@@ -120,16 +113,16 @@ export class CLIPTokenizer {
     dir: string,
     opts: CLIPTokenizerOptions = {},
   ): Promise<CLIPTokenizer> {
-    if (await exists(`${dir}/tokenizer.json`)) {
+    if (isFile(`${dir}/tokenizer.json`)) {
       return CLIPTokenizer.fromFile(`${dir}/tokenizer.json`, opts);
     }
-    if (await exists(`${dir}/vocab.json`) && await exists(`${dir}/merges.txt`)) {
+    if (isFile(`${dir}/vocab.json`) && isFile(`${dir}/merges.txt`)) {
       const json = clipTokenizerJson(
         JSON.parse(await Deno.readTextFile(`${dir}/vocab.json`)),
         await Deno.readTextFile(`${dir}/merges.txt`),
       );
       let config: Record<string, unknown> = {};
-      if (await exists(`${dir}/tokenizer_config.json`)) {
+      if (isFile(`${dir}/tokenizer_config.json`)) {
         config = JSON.parse(await Deno.readTextFile(`${dir}/tokenizer_config.json`));
       }
       return CLIPTokenizer.fromJSON(json, config, opts, `${dir}/vocab.json`);

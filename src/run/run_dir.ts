@@ -1,6 +1,9 @@
 /** Run folders: `<runsDir>/<YYYYMMDD-HHMMSS>-<name>/` with `config.json`, `metrics.jsonl`,
  * `checkpoints/`, `pictures/`, `report.html`, `eval.{json,md}` and `confusion.png`. */
 
+// The commands check run folders with it; its home is ffi/fs.ts.
+export { isDir } from "../../ffi/fs.ts";
+
 /** Local time as `YYYYMMDD-HHMMSS`. */
 export function timestamp(d = new Date()): string {
   const p = (n: number) => String(n).padStart(2, "0");
@@ -32,13 +35,4 @@ export async function writeJsonAtomic(path: string, value: unknown): Promise<voi
   const tmp = `${path}.tmp-${Deno.pid}`;
   await Deno.writeTextFile(tmp, JSON.stringify(value, null, 2) + "\n");
   await Deno.rename(tmp, path);
-}
-
-/** Whether `path` is an existing directory. */
-export function isDir(path: string): boolean {
-  try {
-    return Deno.statSync(path).isDirectory;
-  } catch {
-    return false;
-  }
 }

@@ -1,6 +1,7 @@
 /** The data of a training run: the dataset, its class-attribute matrix (scaled), the groups, the
  * seen/unseen classes, and the images split into training, held-out seen, test-seen and
  * test-unseen lists. */
+import { scaleAttributeMatrix } from "../data/attributes.ts";
 import { findDatasetLayout, openDataset, type ZslDataset } from "../data/dataset.ts";
 import type { Sample } from "../data/loader.ts";
 import { Rng } from "../data/rng.ts";
@@ -88,45 +89,26 @@ export function holdOut(
   };
 }
 
-/** Scales a row-major `[rows, cols]` matrix: `max` divides by the largest absolute value (when
- * above 1), `l2` normalises each row, `none` copies. */
-export function scaleAttributeMatrix(
-  values: ArrayLike<number>,
-  rows: number,
-  cols: number,
-  how: "none" | "max" | "l2",
-): { values: Float32Array; note: string } {
-  const out = Float32Array.from(values as ArrayLike<number>);
-  if (how === "max") {
-    let m = 0;
-    for (const v of out) m = Math.max(m, Math.abs(v));
-    if (m > 1) {
-      for (let i = 0; i < out.length; i++) out[i] /= m;
-      return { values: out, note: `divided by the maximum ${m}` };
-    }
-    return { values: out, note: "unscaled (values already within [-1, 1])" };
-  }
-  if (how === "l2") {
-    for (let r = 0; r < rows; r++) {
-      let s = 0;
-      for (let c = 0; c < cols; c++) s += out[r * cols + c] ** 2;
-      const n = Math.sqrt(s) || 1;
-      for (let c = 0; c < cols; c++) out[r * cols + c] /= n;
-    }
-    return { values: out, note: "rows L2-normalised" };
-  }
-  return { values: out, note: "unscaled" };
+/** The dataset's class × attribute matrix as the trainer uses it (float32, scaled as the config
+ * says; the synthetic scenes' are used as they are) and its groups (one group `all` when the
+ * dataset has none). */
+export function trainingAttributes(
+  ds: ZslDataset,
+  config: TrainConfig,
+): { values: Float32Array; note: string; groups: Record<string, number[]> } {
+  const how = config.dataset.kind === "folder" ? config.dataset.attributeScale : "none";
+  const scaled = scaleAttributeMatrix(ds.attributes, how);
+  const groups: Record<string, number[]> = ds.groups
+    ? Object.fromEntries(Object.entries(ds.groups).map(([k, v]) => [k, [...v]]))
+    : { all: Array.from({ length: ds.attributes.cols }, (_, i) => i) };
+  return { ...scaled, groups };
 }
 
 /** The run's data from its config. */
 export async function loadTrainData(config: TrainConfig): Promise<TrainData> {
   const ds = await openTrainDataset(config);
-  const { rows, cols } = ds.attributes;
-  const how = config.dataset.kind === "folder" ? config.dataset.attributeScale : "none";
-  const scaled = scaleAttributeMatrix(ds.attributes.values, rows, cols, how);
-  const groups: Record<string, number[]> = ds.groups
-    ? Object.fromEntries(Object.entries(ds.groups).map(([k, v]) => [k, [...v]]))
-    : { all: Array.from({ length: cols }, (_, i) => i) };
+  const { cols } = ds.attributes;
+  const scaled = trainingAttributes(ds, config);
   const trainval = ds.split.trainval.map((i) => ds.samples[i]);
   const { train, heldout } = holdOut(trainval, config.heldoutFraction, config.seed);
   const seen = [...ds.split.seen], unseen = [...ds.split.unseen];
@@ -141,8 +123,8 @@ export async function loadTrainData(config: TrainConfig): Promise<TrainData> {
     numAttributes: cols,
     attributes: scaled.values,
     attributeScale: scaled.note,
-    attributeScaleRule: how,
-    groups,
+    attributeScaleRule: config.dataset.kind === "folder" ? config.dataset.attributeScale : "none",
+    groups: scaled.groups,
     groupsFromFile: ds.groups !== null,
     seen,
     unseen,

@@ -4,8 +4,9 @@
  * defaults, schema and resolution) is in `src/config/`, the command-line front ends in
  * `src/cli/`. */
 export type { BackboneConfig, DatasetConfig, SelectionRule, TrainConfig } from "../config/types.ts";
-export { describeData, holdOut, loadTrainData, scaleAttributeMatrix } from "./data.ts";
+export { describeData, holdOut, loadTrainData, trainingAttributes } from "./data.ts";
 export type { TrainData } from "./data.ts";
+export { batchToTensor, imagesToTensor, labelsToTensor } from "../data/tensor.ts";
 export { buildBackbone, buildModel } from "./model.ts";
 export { acInTraining, runRecipe } from "./recipe.ts";
 export { BRANCHES, concatSets, scoreSamples } from "./scoring.ts";

@@ -1,4 +1,6 @@
 /** The built-in synthetic dataset: generated on first use into a cache folder, then reused. */
+import { cacheRoot } from "../../../ffi/cache_root.ts";
+import { exists } from "../../../ffi/fs.ts";
 import { openDatasetFolder, type ZslDataset } from "../dataset.ts";
 import { encodePng } from "../image.ts";
 import { mapOrdered } from "../ordered.ts";
@@ -35,14 +37,6 @@ export interface SyntheticOptions {
   concurrency?: number;
 }
 
-/** The cache root used by the data layer. */
-export function cacheRoot(): string {
-  const env = (k: string) => Deno.env.get(k);
-  return env("DSVA_TORCH_CACHE") ??
-    (env("XDG_CACHE_HOME") ? `${env("XDG_CACHE_HOME")}/dsva-torch` : undefined) ??
-    `${env("HOME") ?? "/tmp"}/.cache/dsva-torch`;
-}
-
 function resolved(o: SyntheticOptions) {
   return {
     seed: o.seed ?? SYNTHETIC_DEFAULTS.seed,
@@ -60,15 +54,6 @@ export function syntheticDir(opts: SyntheticOptions = {}): string {
     opts.cacheRoot ?? cacheRoot()
   }/synthetic-v${SYNTHETIC_VERSION}-s${r.seed}-${r.imagesPerClass}x${r.size}${frac}`;
 }
-
-const exists = (p: string) => {
-  try {
-    Deno.statSync(p);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /** The name of the default split: `<seen>_<unseen>`. */
 export const SYNTHETIC_SPLIT = `${SCENE_CLASSES.filter((c) => !c.unseen).length}_${

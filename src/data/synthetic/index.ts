@@ -1,6 +1,6 @@
 /** The built-in synthetic aerial-scene dataset. */
+export { cacheRoot } from "../../../ffi/cache_root.ts";
 export {
-  cacheRoot,
   ensureSyntheticDataset,
   openSyntheticDataset,
   SYNTHETIC_SPLIT,
