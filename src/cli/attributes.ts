@@ -17,10 +17,8 @@
 import { Command } from "npm:commander@^15";
 import { setNumThreads } from "../tensor/index.ts";
 import type { Device } from "../tensor/index.ts";
-import { DataError } from "../data/errors.ts";
 import { findDatasetLayout } from "../data/dataset.ts";
 import { scanImageFolder } from "../data/image_folder.ts";
-import { readAttributes } from "../data/attributes.ts";
 import { ensureSyntheticDataset } from "../data/synthetic/generate.ts";
 import { createRunDir } from "../run/run_dir.ts";
 import {
@@ -30,6 +28,11 @@ import {
   scoreAgainstTruth,
   writeAttributeFiles,
 } from "../attributes/collect.ts";
+import {
+  readTemplates,
+  readTrueAttributes,
+  type TrueAttributes,
+} from "../attributes/input_files.ts";
 import { readVocabulary } from "../attributes/vocabulary.ts";
 import { DEFAULT_TEMPLATES } from "../attributes/scoring.ts";
 import {
@@ -164,16 +167,8 @@ export async function runAttributes(argv: readonly string[]): Promise<Attributes
 
   // Templates.
   if (v.template) settings.templates = v.template;
-  else if (v.templates) {
-    let text: string;
-    try {
-      text = await Deno.readTextFile(v.templates);
-    } catch (e) {
-      throw new DataError(v.templates, `cannot read templates: ${(e as Error).message}`);
-    }
-    settings.templates = text.split(/\r?\n/).map((s) => s.trim()).filter((s) => s !== "");
-    if (settings.templates.length === 0) throw new DataError(v.templates, "holds no templates");
-  } else if (synthetic) settings.templates = SYNTHETIC_TEMPLATES;
+  else if (v.templates) settings.templates = await readTemplates(v.templates);
+  else if (synthetic) settings.templates = SYNTHETIC_TEMPLATES;
   const badTemplate = settings.templates.find((t) => !t.includes("{}"));
   if (badTemplate !== undefined) {
     fail(`template ${JSON.stringify(badTemplate)} has no "{}" where the attribute goes`);
@@ -181,7 +176,7 @@ export async function runAttributes(argv: readonly string[]): Promise<Attributes
 
   // Images, vocabulary, truth.
   let imagesDir: string;
-  let truth: { classes: string[]; attributes: string[]; values: number[][] } | null = null;
+  let truth: TrueAttributes | null = null;
   if (synthetic) {
     imagesDir = `${(await ensureSyntheticDataset({})).dir}/images`;
     truth = syntheticTruth();
@@ -192,17 +187,7 @@ export async function runAttributes(argv: readonly string[]): Promise<Attributes
     : synthetic
     ? syntheticVocabulary()
     : fail("--vocabulary FILE is required (the attribute names and groups)");
-  if (v.truth) {
-    const m = await readAttributes(v.truth);
-    if (!m.classes || !m.attributes) {
-      throw new DataError(v.truth, "true attributes need named rows (classes) and columns");
-    }
-    const values = Array.from(
-      { length: m.rows },
-      (_, r) => Array.from(m.values.subarray(r * m.cols, (r + 1) * m.cols)),
-    );
-    truth = { classes: [...m.classes], attributes: [...m.attributes], values };
-  }
+  if (v.truth) truth = await readTrueAttributes(v.truth);
   const folder = await scanImageFolder(imagesDir);
 
   const { model, tokenizer, dir: modelDir } = await loadClip(v.model!, device);

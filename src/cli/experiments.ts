@@ -47,11 +47,12 @@ function finish(code: number, last: unknown): never {
 }
 
 /** The grid commands' SIGINT / SIGTERM token: the first signal reaches the running cell, which
- * saves a checkpoint, and the grid stops; a second one is passed on too (the cell exits at once). */
+ * saves a checkpoint, and the grid stops; a second one is passed on too (the cell exits at once),
+ * or ends the grid at once when no cell is running. */
 export function gridStopToken(): StopToken {
   return stopOnSignals({
     firstMessage: "the running cell saves a checkpoint and the grid stops (rerun to resume)",
-    onSecond: (sig) => console.error(`\n${sig} again: stopping the running cell at once`),
+    secondMessage: "stopping the running cell at once",
   });
 }
 /** Reads the command line into a config (the shared part of `experiments` and `ablate`). */

@@ -24,11 +24,12 @@ export interface StopToken {
 
 /** What the command says and does on each signal. */
 export interface StopOptions {
-  /** Printed (to stderr) at the first signal; default: "stopping after this step". */
+  /** Printed (to stderr) at the first signal; default: "saving a checkpoint after this step". */
   firstMessage?: string;
-  /** What a second signal does; default: print and exit with the signal's status. Return to
-   * stay alive (e.g. when the signal was passed on and the child decides). */
-  onSecond?(sig: Deno.Signal): void;
+  /** Said at a second signal while a listener ({@link StopToken.onSignal}) passes the signals
+   * on, e.g. to a child process, which then decides; the process stays alive. Without it, or
+   * with no listener, a second signal exits at once. */
+  secondMessage?: string;
 }
 
 /** Installs SIGINT / SIGTERM handlers and returns the token loops poll. */
@@ -41,8 +42,10 @@ export function stopOnSignals(opts: StopOptions = {}): StopToken {
       const first = reason === null;
       for (const l of listeners) l(sig, first);
       if (!first) {
-        if (opts.onSecond) return opts.onSecond(sig);
-        console.error(`\n${sig} again: exiting at once`);
+        if (opts.secondMessage && listeners.size > 0) {
+          return console.error(`\n${sig} again: ${opts.secondMessage}`);
+        }
+        console.error(`\n${sig} again: exiting without a checkpoint`);
         Deno.exit(signalExitCode(sig));
       }
       reason = sig;
