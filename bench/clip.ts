@@ -30,9 +30,11 @@ import { FINETUNE_DEFAULTS } from "../src/clip/finetune_config.ts";
 import type { AdamW } from "../src/optim/index.ts";
 import {
   alternateRounds,
+  benchProgram,
   compareRounds,
+  intAtLeast,
   median,
-  parseOptions,
+  parseBenchOptions,
   PythonBaseline,
   type Side,
   timedRound,
@@ -50,17 +52,15 @@ interface Config {
 }
 
 function parseArgs(args: string[]): Config {
-  const c: Config = { rounds: 5, iters: 3, warmup: 2, batch: 64, threads: torch.getNumThreads() };
-  const keys: Record<string, keyof Config> = {
-    "--rounds": "rounds",
-    "--iters": "iters",
-    "--warmup": "warmup",
-    "--batch": "batch",
-    "--threads": "threads",
-  };
-  return parseOptions("clip", args, c, keys, {
-    "--quick": (t) => Object.assign(t, { rounds: 3, iters: 2 }),
-  });
+  const pos = intAtLeast(1);
+  const prog = benchProgram("clip", "tiny CLIP contrastive fine-tuning step images/s")
+    .option("--rounds <n>", "timed rounds", pos, 5)
+    .option("--iters <n>", "timed steps per side and round", pos, 3)
+    .option("--warmup <n>", "untimed steps first", intAtLeast(0), 2)
+    .option("--batch <n>", "image–caption pairs per batch", pos, 64)
+    .option("--threads <n>", "intra-op threads on both sides", pos, torch.getNumThreads())
+    .option("--quick", "3 rounds of 2 steps");
+  return parseBenchOptions<Config>("clip", prog, args, { rounds: 3, iters: 2 });
 }
 
 class DenoBench {

@@ -17,6 +17,7 @@ import { openDatasetFolder, splitSamples } from "../src/data/dataset.ts";
 import { ImageLoader, type Sample } from "../src/data/loader.ts";
 import { ShuffledBatchSampler } from "../src/data/shuffle_sampler.ts";
 import { trainTransform } from "../src/data/transforms.ts";
+import { benchProgram, intAtLeast, parseBenchOptions } from "./harness.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const PYTHON = Deno.env.get("DSVA_TORCH_PYTHON") ?? `${ROOT}/.venv/bin/python`;
@@ -30,17 +31,16 @@ interface Rate {
 }
 
 function options(args: string[]) {
-  const o = { images: 1024, workers: 2, rounds: 3, aid: `${ROOT}/../shared/data/aid` };
-  for (let i = 0; i < args.length; i++) {
-    const [flag, inline] = args[i].split("=", 2);
-    const value = inline ?? args[++i];
-    if (flag === "--aid") o.aid = value;
-    else if (flag === "--images") o.images = Number(value);
-    else if (flag === "--workers") o.workers = Number(value);
-    else if (flag === "--rounds") o.rounds = Number(value);
-    else throw new Error(`bench data: unknown option ${flag}`);
-  }
-  return o;
+  const prog = benchProgram("data", "decode + augment images/s at 224x224 on AID")
+    .option("--images <n>", "images decoded per side and round", intAtLeast(1), 1024)
+    .option("--workers <n>", "worker threads / processes", intAtLeast(0), 2)
+    .option("--rounds <n>", "rounds", intAtLeast(1), 3)
+    .option("--aid <dir>", "the AID dataset folder", `${ROOT}/../shared/data/aid`);
+  return parseBenchOptions<{ images: number; workers: number; rounds: number; aid: string }>(
+    "data",
+    prog,
+    args,
+  );
 }
 
 async function deno(samples: Sample[], workers: number): Promise<Rate> {

@@ -3,6 +3,8 @@
  * this thread's run-queue wait (how long it waited for a core), timed rounds that
  * alternate which side goes first, and their comparison. */
 import process from "node:process";
+import { Command, InvalidArgumentError } from "npm:commander@^15";
+import { parseOrExit } from "../src/cli/task_exit.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 
@@ -167,28 +169,43 @@ export function compareRounds(rows: readonly Round[]) {
   };
 }
 
-/** Reads `--name N` / `--name=N` options into `target`: `keys` maps each flag to an integer
- * field (at least 1, or 0 for `warmup`), `switches` the flags that take no value. */
-export function parseOptions<T extends object>(
+/** A bench suite's command line (`deno task bench <name> [options]`): `--help` lists the
+ * options; a bad one ends the process in one line with exit status 2 (see src/cli/task_exit.ts). */
+export function benchProgram(bench: string, description: string): Command {
+  return new Command(`deno task bench ${bench}`)
+    .description(description)
+    .helpOption("-h, --help", "show this help")
+    .allowExcessArguments(false)
+    .exitOverride();
+}
+
+/** commander's reader of an integer option of at least `min` (1 for counts, 0 for warm-up). */
+export function intAtLeast(min: number): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) {
+      throw new InvalidArgumentError(
+        min > 0 ? "needs a positive integer" : "needs an integer >= 0",
+      );
+    }
+    return n;
+  };
+}
+
+/** Parses `args` with `prog` (exits on `--help` and on bad options) and returns its options; a
+ * `--quick` preset fills only the fields not given on the command line. */
+export function parseBenchOptions<T extends object>(
   bench: string,
+  prog: Command,
   args: readonly string[],
-  target: T,
-  keys: Record<string, keyof T>,
-  switches: Record<string, (t: T) => void> = {},
+  quick: Partial<T> = {},
 ): T {
-  for (let i = 0; i < args.length; i++) {
-    const [flag, inline] = args[i].split("=", 2);
-    if (switches[flag]) {
-      switches[flag](target);
-      continue;
+  const o = parseOrExit(`bench ${bench}`, prog, args) as T & { quick?: boolean };
+  if (o.quick) {
+    for (const [k, v] of Object.entries(quick)) {
+      if (prog.getOptionValueSource(k) !== "cli") (o as Record<string, unknown>)[k] = v;
     }
-    const key = keys[flag];
-    if (!key) throw new Error(`bench ${bench}: unknown option ${args[i]}`);
-    const v = Number(inline ?? args[++i]);
-    if (!Number.isInteger(v) || v < (key === "warmup" ? 0 : 1)) {
-      throw new Error(`bench ${bench}: ${flag} needs a positive integer`);
-    }
-    (target as Record<keyof T, unknown>)[key] = v;
   }
-  return target;
+  delete o.quick;
+  return o;
 }

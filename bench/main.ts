@@ -2,6 +2,9 @@
  *
  * Each suite is a module exporting `run(args)`; add new ones to `SUITES`. */
 
+import { Command } from "npm:commander@^15";
+import { failTask, parseOrExit } from "../src/cli/task_exit.ts";
+
 interface Suite {
   describe: string;
   load: () => Promise<{ run(args: string[]): Promise<void> }>;
@@ -35,19 +38,23 @@ const SUITES: Record<string, Suite> = {
   },
 };
 
-function usage(): string {
-  const lines = Object.entries(SUITES).map(([k, s]) => `  ${k.padEnd(8)} ${s.describe}`);
-  return `usage: deno task bench <suite> [options]\nsuites:\n${lines.join("\n")}`;
-}
-
-const [name, ...rest] = Deno.args;
-if (name === undefined || name === "-h" || name === "--help") {
-  console.log(usage());
-  Deno.exit(name === undefined ? 2 : 0);
-}
+const prog = new Command("deno task bench")
+  .description("Run one benchmark suite (`deno task bench <suite> --help` lists its options).")
+  .argument("<suite>", Object.keys(SUITES).join(", "))
+  .argument("[options...]", "the suite's options")
+  .passThroughOptions()
+  .helpOption("-h, --help", "show this help")
+  .addHelpText(
+    "after",
+    "\nSuites:\n" +
+      Object.entries(SUITES).map(([k, s]) => `  ${k.padEnd(8)} ${s.describe}`).join("\n"),
+  )
+  .exitOverride();
+parseOrExit("bench", prog, Deno.args);
+const [name, ...rest] = prog.args;
 const suite = SUITES[name];
 if (!suite) {
-  console.error(`unknown bench suite '${name}'\n${usage()}`);
-  Deno.exit(2);
+  console.error(prog.helpInformation());
+  failTask("bench", 2, `unknown bench suite '${name}'`);
 }
 await (await suite.load()).run(rest);

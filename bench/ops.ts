@@ -27,7 +27,7 @@
  * Env: DSVA_TORCH_PYTHON, the Python with torch (default .venv/bin/python). */
 import { torch } from "../mod.ts";
 import type { Tensor } from "../mod.ts";
-import { median, PythonBaseline } from "./harness.ts";
+import { benchProgram, intAtLeast, median, parseBenchOptions, PythonBaseline } from "./harness.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 
@@ -42,39 +42,17 @@ interface Config {
 }
 
 function parseArgs(args: string[]): Config {
-  const c: Config = {
-    rounds: 15,
-    addIters: 20_000,
-    addReps: 5,
-    addThreads: 1,
-    matmulIters: 4,
-    matmulReps: 5,
-    matmulThreads: 1,
-  };
-  const keys: Record<string, keyof Config> = {
-    "--rounds": "rounds",
-    "--add-iters": "addIters",
-    "--add-reps": "addReps",
-    "--add-threads": "addThreads",
-    "--matmul-iters": "matmulIters",
-    "--matmul-reps": "matmulReps",
-    "--matmul-threads": "matmulThreads",
-  };
-  for (let i = 0; i < args.length; i++) {
-    const [flag, inline] = args[i].split("=", 2);
-    if (flag === "--quick") {
-      c.rounds = 5;
-      continue;
-    }
-    const key = keys[flag];
-    if (!key) throw new Error(`bench ops: unknown option ${args[i]}`);
-    const v = Number(inline ?? args[++i]);
-    if (!Number.isInteger(v) || v < 1) {
-      throw new Error(`bench ops: ${flag} needs a positive integer`);
-    }
-    c[key] = v;
-  }
-  return c;
+  const pos = intAtLeast(1);
+  const prog = benchProgram("ops", "tiny add and 512x512 matmul+relu+sum fwd+bwd")
+    .option("--rounds <n>", "rounds", pos, 15)
+    .option("--add-iters <n>", "adds per timed block", pos, 20_000)
+    .option("--add-reps <n>", "add blocks per side and round", pos, 5)
+    .option("--add-threads <n>", "threads of the add workload", pos, 1)
+    .option("--matmul-iters <n>", "matmul steps per timed block", pos, 4)
+    .option("--matmul-reps <n>", "matmul blocks per side and round", pos, 5)
+    .option("--matmul-threads <n>", "threads of the matmul workload", pos, 1)
+    .option("--quick", "5 rounds");
+  return parseBenchOptions<Config>("ops", prog, args, { rounds: 5 });
 }
 
 // ---- the Deno side ----

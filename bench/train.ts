@@ -46,10 +46,12 @@ import { acInTraining, runRecipe } from "../src/train/recipe.ts";
 import type { TrainConfig } from "../src/config/types.ts";
 import {
   alternateRounds,
+  benchProgram,
   compareRounds,
+  intAtLeast,
   median,
   medianOf,
-  parseOptions,
+  parseBenchOptions,
   PythonBaseline,
   type Side,
   timedRound,
@@ -67,18 +69,19 @@ interface Options {
 }
 
 function parseArgs(args: string[]): Options {
-  const o: Options = { rounds: 20, iters: 3, warmup: 3, threads: 1, steps: 2000, memory: false };
-  const keys: Record<string, "rounds" | "iters" | "warmup" | "threads" | "steps"> = {
-    "--rounds": "rounds",
-    "--iters": "iters",
-    "--warmup": "warmup",
-    "--threads": "threads",
-    "--steps": "steps",
-  };
-  return parseOptions("train", args, o, keys, {
-    "--quick": (t) => Object.assign(t, { rounds: 4, iters: 2 }),
-    "--memory": (t) => (t.memory = true),
-  });
+  const pos = intAtLeast(1);
+  const prog = benchProgram(
+    "train",
+    "DSVA training step images/s, Deno vs PyTorch eager; --memory: live tensors + RSS",
+  )
+    .option("--rounds <n>", "timed rounds", pos, 20)
+    .option("--iters <n>", "timed steps per side and round", pos, 3)
+    .option("--warmup <n>", "untimed steps first", intAtLeast(0), 3)
+    .option("--threads <n>", "intra-op threads on both sides", pos, 1)
+    .option("--steps <n>", "training steps of --memory", pos, 2000)
+    .option("--quick", "4 rounds of 2 steps")
+    .option("--memory", "a long Deno-only run: live tensors and RSS", false);
+  return parseBenchOptions<Options>("train", prog, args, { rounds: 4, iters: 2 });
 }
 
 const fmt = (x: number, d = 1) => x.toFixed(d);

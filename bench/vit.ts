@@ -27,10 +27,12 @@
 import { models, torch } from "../mod.ts";
 import {
   alternateRounds,
+  benchProgram,
   compareRounds,
+  intAtLeast,
   median,
   medianOf,
-  parseOptions,
+  parseBenchOptions,
   PythonBaseline,
   type Side,
   timedRound,
@@ -49,17 +51,15 @@ interface Config {
 }
 
 function parseArgs(args: string[]): Config {
-  const c: Config = { rounds: 10, iters: 1, warmup: 1, batch: 8, threads: 1 };
-  const keys: Record<string, keyof Config> = {
-    "--rounds": "rounds",
-    "--iters": "iters",
-    "--warmup": "warmup",
-    "--batch": "batch",
-    "--threads": "threads",
-  };
-  return parseOptions("vit", args, c, keys, {
-    "--quick": (t) => (t.rounds = 4),
-  });
+  const pos = intAtLeast(1);
+  const prog = benchProgram("vit", "ViT-B/32 fwd+bwd images/s, Deno vs transformers")
+    .option("--rounds <n>", "timed rounds", pos, 10)
+    .option("--iters <n>", "timed iterations per side and round", pos, 1)
+    .option("--warmup <n>", "untimed iterations first", intAtLeast(0), 1)
+    .option("--batch <n>", "images per batch", pos, 8)
+    .option("--threads <n>", "intra-op threads on both sides", pos, 1)
+    .option("--quick", "4 rounds");
+  return parseBenchOptions<Config>("vit", prog, args, { rounds: 4 });
 }
 
 // ---- the Deno side ----

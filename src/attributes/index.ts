@@ -44,3 +44,4 @@ export {
   vocabularyJson,
 } from "./vocabulary.ts";
 export { SYNTHETIC_TEMPLATES, syntheticTruth, syntheticVocabulary } from "./synthetic.ts";
+export { readTemplates, readTrueAttributes, type TrueAttributes } from "./input_files.ts";

@@ -14,9 +14,9 @@ import { Command } from "npm:commander@^15";
 import { DataError } from "../data/errors.ts";
 import { FINETUNE_DEFAULTS, type FinetuneConfig } from "../clip/finetune_config.ts";
 import { finetuneClip } from "../clip/finetune.ts";
-import { flagReader, isInputError, UsageError } from "../attributes/usage.ts";
+import { flagReader, givenFlags } from "./flag_reader.ts";
 import { signalExitCode, stopOnSignals } from "./stop.ts";
-import { failTask, parseOrExit } from "./task_exit.ts";
+import { parseOrExit, runTask, UsageError } from "./task_exit.ts";
 
 const TASK = "clip:finetune";
 
@@ -96,18 +96,6 @@ const SCRATCH_FLAGS = [
   "context-length",
   "max-merges",
 ];
-
-/** The flags given on the command line, by their long name without `--` (`no-hflip`: false). */
-function givenFlags(prog: Command): Record<string, string | boolean> {
-  const opts = prog.opts();
-  const out: Record<string, string | boolean> = {};
-  for (const o of prog.options) {
-    const key = o.attributeName();
-    if (prog.getOptionValueSource(key) !== "cli" || !o.long) continue;
-    out[o.long.replace(/^--(no-)?/, "")] = opts[key];
-  }
-  return out;
-}
 
 /** The resolved configuration of a command line (defaults filled in), or the run folder to
  * resume with its own configuration. */
@@ -229,25 +217,14 @@ export async function finetuneConfigFromArgs(
 
 /** Runs `deno task clip:finetune` with `argv`. */
 export async function main(argv: readonly string[]): Promise<void> {
-  let config: FinetuneConfig, resumeDir: string | undefined;
-  try {
-    ({ config, resumeDir } = await finetuneConfigFromArgs(argv));
-  } catch (e) {
-    if (e instanceof UsageError) {
-      console.error(finetuneProgram().helpInformation());
-      failTask(TASK, 2, e.message);
-    }
-    if (isInputError(e)) failTask(TASK, 1, e.message);
-    throw e;
-  }
+  const help = () => finetuneProgram().helpInformation();
+  const { config, resumeDir } = await runTask(TASK, help, () => finetuneConfigFromArgs(argv));
   using stop = stopOnSignals();
-  let r;
-  try {
-    r = await finetuneClip(config, { resumeDir, stopRequested: stop.reason });
-  } catch (e) {
-    if (isInputError(e)) failTask(TASK, 1, e.message);
-    throw e;
-  }
+  const r = await runTask(
+    TASK,
+    help,
+    () => finetuneClip(config, { resumeDir, stopRequested: stop.reason }),
+  );
   if (r.status === "finished") {
     console.log(
       `done: ${r.steps} steps in ${r.seconds.toFixed(1)} s (${

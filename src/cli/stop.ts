@@ -14,6 +14,9 @@ export function signalExitCode(sig: string | null | undefined): number {
 export interface StopToken {
   /** The signal that asked to stop (`"SIGINT"` / `"SIGTERM"`), or null. */
   reason(): Deno.Signal | null;
+  /** Calls `f` at every signal from now on (`first`: the first one), e.g. to pass it on to a
+   * child process; returns what stops calling it. */
+  onSignal(f: (sig: Deno.Signal, first: boolean) => void): () => void;
   /** Removes the signal handlers (idempotent). */
   dispose(): void;
   [Symbol.dispose](): void;
@@ -21,26 +24,28 @@ export interface StopToken {
 
 /** What the command says and does on each signal. */
 export interface StopOptions {
-  /** Printed (to stderr) at the first signal; default: "stopping after this step". */
+  /** Printed (to stderr) at the first signal; default: "saving a checkpoint after this step". */
   firstMessage?: string;
-  /** Called at every signal, e.g. to pass it on to a child process. */
-  onSignal?(sig: Deno.Signal, first: boolean): void;
-  /** What a second signal does; default: print and exit with the signal's status. Return to
-   * stay alive (e.g. when the signal was passed on and the child decides). */
-  onSecond?(sig: Deno.Signal): void;
+  /** Said at a second signal while a listener ({@link StopToken.onSignal}) passes the signals
+   * on, e.g. to a child process, which then decides; the process stays alive. Without it, or
+   * with no listener, a second signal exits at once. */
+  secondMessage?: string;
 }
 
 /** Installs SIGINT / SIGTERM handlers and returns the token loops poll. */
 export function stopOnSignals(opts: StopOptions = {}): StopToken {
   let reason: Deno.Signal | null = null;
+  const listeners = new Set<(sig: Deno.Signal, first: boolean) => void>();
   const handlers: [Deno.Signal, () => void][] = [];
   for (const sig of ["SIGINT", "SIGTERM"] as const) {
     const f = () => {
       const first = reason === null;
-      opts.onSignal?.(sig, first);
+      for (const l of listeners) l(sig, first);
       if (!first) {
-        if (opts.onSecond) return opts.onSecond(sig);
-        console.error(`\n${sig} again: exiting at once`);
+        if (opts.secondMessage && listeners.size > 0) {
+          return console.error(`\n${sig} again: ${opts.secondMessage}`);
+        }
+        console.error(`\n${sig} again: exiting without a checkpoint`);
         Deno.exit(signalExitCode(sig));
       }
       reason = sig;
@@ -58,5 +63,13 @@ export function stopOnSignals(opts: StopOptions = {}): StopToken {
   const dispose = () => {
     for (const [s, f] of handlers.splice(0)) Deno.removeSignalListener(s, f);
   };
-  return { reason: () => reason, dispose, [Symbol.dispose]: dispose };
+  return {
+    reason: () => reason,
+    onSignal(f) {
+      listeners.add(f);
+      return () => listeners.delete(f);
+    },
+    dispose,
+    [Symbol.dispose]: dispose,
+  };
 }

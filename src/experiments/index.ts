@@ -1,6 +1,6 @@
 /** The `experiments` namespace: experiment grids (config, planning, attribute subsets, the
  * resumable runner, aggregation and the report), the ablation, and run pictures. The command-line
- * front ends are `main.ts`, `ablate_main.ts` and `viz_main.ts`. */
+ * front ends are in `src/cli/` (`experiments.ts`, `ablate.ts`, `viz.ts`). */
 export {
   type ExperimentConfig,
   ExperimentConfigError,
@@ -24,6 +24,7 @@ export {
   type CellResult,
   findRunDir,
   type GridOutcome,
+  type GridStop,
   isFinished,
   readCellResult,
   runGrid,
@@ -41,4 +42,4 @@ export { writeGridReport } from "./report.ts";
 export { ablationConfig, quickConfig } from "./presets.ts";
 export { ablationMarkdown, ablationRows } from "./ablation_table.ts";
 export { vizRun } from "./viz.ts";
-export { runExperimentGrid } from "./main.ts";
+export { type GridRun, type GridRunOptions, runExperimentGrid } from "./run_grid.ts";

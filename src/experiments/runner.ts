@@ -6,9 +6,9 @@
  * Resumable: a cell whose run folder has its final `eval.json` (and `report.html`) is skipped; a
  * cell stopped mid-run (its `checkpoints/last.safetensors` exists) continues with
  * `deno task train --resume`, which ends with the same weights as an uninterrupted run; a cell
- * folder without a checkpoint starts over. SIGINT / SIGTERM are passed on to the running cell
- * (started in its own session, so a terminal's Ctrl-C reaches it once, through the grid), which
- * saves a checkpoint; the grid then stops.
+ * folder without a checkpoint starts over. A stop request ({@link GridStop}: the command's
+ * SIGINT / SIGTERM) is passed on to the running cell (started in its own session, so a terminal's
+ * Ctrl-C reaches it once, through the grid), which saves a checkpoint; the grid then stops.
  * @module
  */
 import { exists } from "../../ffi/fs.ts";
@@ -50,14 +50,23 @@ export interface GridOutcome {
   seconds: number;
 }
 
+/** A stop request raised by the command (its SIGINT / SIGTERM token, `stopOnSignals()` in
+ * `src/cli/stop.ts`): polled between cells, and every signal is passed on to the running cell. */
+export interface GridStop {
+  /** The signal that asked to stop, or null. */
+  reason(): string | null;
+  /** Calls `f` at every signal from now on; returns what stops calling it. */
+  onSignal(f: (sig: Deno.Signal) => void): () => void;
+}
+
 /** Options of {@link runGrid}. */
 export interface RunGridOptions {
   /** Lines for the user. */
   log?: (line: string) => void;
   /** Extra environment of the training processes. */
   env?: Record<string, string>;
-  /** Register SIGINT / SIGTERM handlers (default true). */
-  signals?: boolean;
+  /** The stop request to obey (default: none, the grid runs to its end). */
+  stop?: GridStop;
 }
 
 const TRAIN_SCRIPT = new URL("../../scripts/train.ts", import.meta.url).pathname;
@@ -172,29 +181,15 @@ export async function runGrid(plan: GridPlan, opts: RunGridOptions = {}): Promis
   let stepsDone = 0, ran = 0, skipped = 0;
   let ranSteps = 0, ranSeconds = 0;
 
+  // Why the grid stops: the command's request, or a cell that was stopped by a signal.
   let stop: string | null = null;
+  const stopReason = () => stop ?? opts.stop?.reason() ?? null;
   let child: Deno.ChildProcess | null = null;
-  const handlers: [Deno.Signal, () => void][] = [];
-  if (opts.signals !== false) {
-    for (const sig of ["SIGINT", "SIGTERM"] as const) {
-      const f = () => {
-        if (stop) {
-          log(`\n${sig} again: stopping the running cell at once`);
-          try {
-            child?.kill(sig);
-          } catch { /* exited */ }
-          return;
-        }
-        stop = sig;
-        log(`\n${sig}: the running cell saves a checkpoint and the grid stops (rerun to resume)`);
-        try {
-          child?.kill(sig);
-        } catch { /* exited */ }
-      };
-      Deno.addSignalListener(sig, f);
-      handlers.push([sig, f]);
-    }
-  }
+  const unsubscribe = opts.stop?.onSignal((sig) => {
+    try {
+      child?.kill(sig);
+    } catch { /* exited */ }
+  });
   const setsid = setsidPath();
 
   const progressLine = (extra: string) => {
@@ -211,7 +206,7 @@ export async function runGrid(plan: GridPlan, opts: RunGridOptions = {}): Promis
 
   try {
     for (const [i, cell] of cells.entries()) {
-      if (stop) break;
+      if (stopReason()) break;
       const done = readCellResult(plan.dir, cell);
       if (done) {
         results.push({ ...done, status: "skipped" });
@@ -248,7 +243,8 @@ export async function runGrid(plan: GridPlan, opts: RunGridOptions = {}): Promis
         stderr: "piped",
         env: { NO_PROGRESS: "1", ...(opts.env ?? {}) },
       }).spawn();
-      if (stop) child.kill(stop);
+      const asked = stopReason();
+      if (asked) child.kill(asked as Deno.Signal);
       const batches = cell.batchesPerEpoch;
       const stepsBefore = stepsDone;
       let lastLine = "";
@@ -309,8 +305,8 @@ export async function runGrid(plan: GridPlan, opts: RunGridOptions = {}): Promis
           `${cell.id}: done in ${seconds.toFixed(0)} s · ZSL ${(ev.zsl * 100).toFixed(1)}% · ` +
             `H ${(ev.gzsl.H * 100).toFixed(1)}`,
         ));
-      } else if (status.code === 130 || status.code === 143 || stop) {
-        stop = stop ?? (status.code === 143 ? "SIGTERM" : "SIGINT");
+      } else if (status.code === 130 || status.code === 143 || stopReason()) {
+        stop = stopReason() ?? (status.code === 143 ? "SIGTERM" : "SIGINT");
         stepsDone = stepsBefore;
         log(progressLine(`${cell.id}: stopped (${stop}); rerun the grid to resume it`));
         break;
@@ -324,15 +320,16 @@ export async function runGrid(plan: GridPlan, opts: RunGridOptions = {}): Promis
       }
     }
   } finally {
-    for (const [s, f] of handlers) Deno.removeSignalListener(s, f);
+    unsubscribe?.();
     release();
   }
   // Results in plan order (a rerun reports the same cells in the same order).
   const order = new Map(cells.map((c, i) => [c.id, i]));
   results.sort((a, b) => order.get(a.cell.id)! - order.get(b.cell.id)!);
+  const stopped = stopReason();
   return {
-    status: stop ? "interrupted" : "finished",
-    ...(stop ? { signal: stop } : {}),
+    status: stopped ? "interrupted" : "finished",
+    ...(stopped ? { signal: stopped } : {}),
     results,
     failed,
     ran,

@@ -1,12 +1,12 @@
 /**
  * `deno task viz --run <runDir> [--images N]`: attention-map pictures of a trained run (see
- * viz.ts). The last output line is a JSON object with `html`, `json` and the picture files.
+ * src/experiments/viz.ts). The last output line is a JSON object with `html`, `json` and the picture files.
  * @module
  */
 import { Command } from "npm:commander@^15";
-import { failTask, parseOrExit } from "../cli/task_exit.ts";
 import { ConfigError } from "../config/index.ts";
-import { vizRun } from "./viz.ts";
+import { vizRun } from "../experiments/viz.ts";
+import { failTask, parseOrExit } from "./task_exit.ts";
 
 function program(): Command {
   return new Command("deno task viz")

@@ -7,7 +7,7 @@
  * configuration; 130 / 143 stopped by SIGINT / SIGTERM (rerun the same command to resume).
  * @module
  */
-import { Command, CommanderError } from "npm:commander@^15";
+import { Command } from "npm:commander@^15";
 import { mergePartial } from "../config/index.ts";
 import { formatDuration } from "../run/progress.ts";
 import {
@@ -15,90 +15,12 @@ import {
   ExperimentConfigError,
   parseTrainOverride,
   readExperimentConfig,
-} from "./config.ts";
-import { planGrid } from "./grid.ts";
-import { vizSubprocess } from "./picture_maker.ts";
-import { quickConfig } from "./presets.ts";
-import { type GridReport, writeGridReport } from "./report.ts";
-import { type GridOutcome, runGrid } from "./runner.ts";
-
-/** Options shared by the experiment commands. */
-export interface GridRunOptions {
-  /** Delete the grid folder first. */
-  fresh?: boolean;
-  /** Make attention pictures for the report. */
-  pictures?: boolean;
-  /** Only rebuild the report from the finished cells. */
-  reportOnly?: boolean;
-  log?: (line: string) => void;
-}
-
-/** What a grid run produced. */
-export interface GridRun {
-  outcome: GridOutcome;
-  report: GridReport | null;
-  cells: number;
-  dir: string;
-}
-
-/** Plans, runs and reports a grid. */
-export async function runExperimentGrid(
-  config: ExperimentConfig,
-  o: GridRunOptions = {},
-): Promise<GridRun> {
-  const log = o.log ?? ((l: string) => console.log(l));
-  const dir = config.out.replace(/\/+$/, "");
-  if (o.fresh) {
-    // Only a grid folder (or an empty one) is deleted: a mistyped --out must not cost a tree.
-    let entries: string[] = [];
-    try {
-      entries = [...Deno.readDirSync(dir)].map((e) => e.name);
-    } catch { /* absent */ }
-    if (entries.length > 0 && !entries.includes("experiment.json")) {
-      throw new ExperimentConfigError(
-        `--fresh: ${dir} is not a grid folder (no experiment.json); not deleting it`,
-      );
-    }
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
-  }
-  await Deno.mkdir(dir, { recursive: true });
-  const plan = await planGrid(config, dir);
-  const steps = plan.cells.reduce((a, c) => a + c.steps, 0);
-  log(
-    `grid ${config.name}: ${plan.cells.length} cells, ${steps} training steps, folder ${dir}` +
-      (config.budget ? ` (stated budget: ${config.budget})` : ""),
-  );
-  await Deno.writeTextFile(
-    `${dir}/experiment.json`,
-    JSON.stringify({ ...config, cells: plan.cells.map((c) => c.id) }, null, 1) + "\n",
-  );
-  let outcome: GridOutcome;
-  if (o.reportOnly) {
-    const { checkCellSpecs, readCellResult } = await import("./runner.ts");
-    checkCellSpecs(plan);
-    const results = plan.cells.map((c) => readCellResult(dir, c)).filter((r) => r !== null)
-      .map((r) => ({ ...r!, status: "skipped" as const }));
-    outcome = {
-      status: "finished",
-      results,
-      failed: [],
-      ran: 0,
-      skipped: results.length,
-      seconds: 0,
-    };
-  } else {
-    outcome = await runGrid(plan, { log });
-  }
-  if (outcome.status === "interrupted") {
-    return { outcome, report: null, cells: plan.cells.length, dir };
-  }
-  const report = await writeGridReport(
-    plan,
-    outcome,
-    o.pictures === false ? null : vizSubprocess(log),
-  );
-  return { outcome, report, cells: plan.cells.length, dir };
-}
+} from "../experiments/config.ts";
+import { planGrid } from "../experiments/grid.ts";
+import { quickConfig } from "../experiments/presets.ts";
+import { type GridRun, runExperimentGrid } from "../experiments/run_grid.ts";
+import { stopOnSignals, type StopToken } from "./stop.ts";
+import { failTask, parseOrExit } from "./task_exit.ts";
 
 function program(): Command {
   return new Command("deno task experiments")
@@ -124,6 +46,15 @@ function finish(code: number, last: unknown): never {
   Deno.exit(code);
 }
 
+/** The grid commands' SIGINT / SIGTERM token: the first signal reaches the running cell, which
+ * saves a checkpoint, and the grid stops; a second one is passed on too (the cell exits at once),
+ * or ends the grid at once when no cell is running. */
+export function gridStopToken(): StopToken {
+  return stopOnSignals({
+    firstMessage: "the running cell saves a checkpoint and the grid stops (rerun to resume)",
+    secondMessage: "stopping the running cell at once",
+  });
+}
 /** Reads the command line into a config (the shared part of `experiments` and `ablate`). */
 export function applyOverrides(
   config: ExperimentConfig,
@@ -172,12 +103,12 @@ export function reportAndExit(run: GridRun, extra: Record<string, unknown> = {})
 
 /** Runs `deno task experiments` with `argv`. */
 export async function main(argv: readonly string[]): Promise<void> {
-  const prog = program();
+  const o = parseOrExit("experiments", program(), argv) as Record<
+    string,
+    string | boolean | undefined
+  >;
   let config: ExperimentConfig;
-  let o: Record<string, string | boolean | undefined>;
   try {
-    prog.parse([...argv], { from: "user" });
-    o = prog.opts();
     if (!o.config === !o.quick) {
       throw new ExperimentConfigError("give exactly one of --config <file> or --quick");
     }
@@ -187,35 +118,25 @@ export async function main(argv: readonly string[]): Promise<void> {
       base: o.base as string | undefined,
     });
   } catch (e) {
-    if (e instanceof CommanderError) {
-      if (e.code === "commander.helpDisplayed" || e.code === "commander.help") Deno.exit(0);
-      console.error(prog.helpInformation());
-      console.error(`experiments: ${e.message}`);
-      finish(2, { error: e.message });
-    }
-    if (e instanceof ExperimentConfigError) {
-      console.error(`experiments: ${e.message}`);
-      finish(2, { error: e.message });
-    }
+    if (e instanceof ExperimentConfigError) failTask("experiments", 2, e.message);
     throw e;
   }
   let run: GridRun;
   try {
     if (o.list) {
-      const { planGrid } = await import("./grid.ts");
       const plan = await planGrid(config, config.out);
       for (const c of plan.cells) console.log(`${c.id}  (${c.steps} steps)`);
       finish(0, { cells: plan.cells.length, dir: plan.dir });
     }
+    using stop = gridStopToken();
     run = await runExperimentGrid(config, {
       fresh: o.fresh === true,
       pictures: o.pictures !== false,
       reportOnly: o.reportOnly === true,
+      stop,
     });
   } catch (e) {
-    const code = e instanceof ExperimentConfigError ? 2 : 1;
-    console.error(`experiments: ${(e as Error).message}`);
-    finish(code, { error: (e as Error).message });
+    failTask("experiments", e instanceof ExperimentConfigError ? 2 : 1, (e as Error).message);
   }
   reportAndExit(run);
 }

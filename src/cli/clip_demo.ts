@@ -15,22 +15,36 @@
  * object: `auroc`, `zslCollected`, `zslTrue`, `gap` (points) and the run folders.
  * @module
  */
-import { parseArgs } from "node:util";
+import { Command } from "npm:commander@^15";
 import { ensureSyntheticDataset } from "../data/synthetic/generate.ts";
 import { FINETUNE_DEFAULTS } from "../clip/finetune_config.ts";
 import { finetuneClip } from "../clip/finetune.ts";
-import { runAttributes } from "./attributes_main.ts";
-import { flagReader, runCommand, UsageError } from "./usage.ts";
+import { runAttributes } from "./attributes.ts";
+import { flagReader, givenFlags } from "./flag_reader.ts";
+import { parseOrExit, runTask } from "./task_exit.ts";
 
-/** The help text. */
-export const DEMO_USAGE = `usage: deno task clip:demo [options]
+const TASK = "clip:demo";
 
-  --runs-dir DIR      where the run folders go (runs)
-  --epochs N          CLIP training epochs (${FINETUNE_DEFAULTS.epochs})
-  --dsva-epochs N     DSVA epochs of both training runs (deno task train's default)
-  --dsva-batches N    DSVA batches per epoch of both runs (deno task train's default)
-  --skip-dsva         stop after collecting the attributes
-  --threads N         libtorch threads`;
+/** The command's flags (values checked afterwards, so that an error names the flag). */
+function program(): Command {
+  return new Command("deno task clip:demo")
+    .description(
+      "Train a small CLIP on the synthetic scenes' captions, collect attributes with it, and " +
+        "train DSVA on them and on the true attributes with the same budget.",
+    )
+    .option("--runs-dir <dir>", "where the run folders go (runs)")
+    .option("--epochs <n>", `CLIP training epochs (${FINETUNE_DEFAULTS.epochs})`)
+    .option("--dsva-epochs <n>", "DSVA epochs of both training runs (deno task train's default)")
+    .option(
+      "--dsva-batches <n>",
+      "DSVA batches per epoch of both runs (deno task train's default)",
+    )
+    .option("--skip-dsva", "stop after collecting the attributes")
+    .option("--threads <n>", "libtorch threads")
+    .helpOption("-h, --help", "show this help")
+    .allowExcessArguments(false)
+    .exitOverride();
+}
 
 const ROOT = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
 
@@ -68,31 +82,12 @@ async function train(args: string[]): Promise<Record<string, unknown>> {
   return json;
 }
 
-/** The command. */
-export async function main(argv: string[]): Promise<void> {
-  await runCommand("clip:demo", DEMO_USAGE, async () => {
-    let v;
-    try {
-      v = parseArgs({
-        args: argv,
-        strict: true,
-        options: {
-          help: { type: "boolean", short: "h" },
-          "runs-dir": { type: "string" },
-          epochs: { type: "string" },
-          "dsva-epochs": { type: "string" },
-          "dsva-batches": { type: "string" },
-          "skip-dsva": { type: "boolean" },
-          threads: { type: "string" },
-        },
-      }).values;
-    } catch (e) {
-      throw new UsageError((e as Error).message);
-    }
-    if (v.help) {
-      console.log(DEMO_USAGE);
-      return;
-    }
+/** Runs `deno task clip:demo` with `argv`. */
+export async function main(argv: readonly string[]): Promise<void> {
+  const prog = program();
+  parseOrExit(TASK, prog, argv);
+  const v = givenFlags(prog);
+  await runTask(TASK, () => prog.helpInformation(), async () => {
     const { z, flag } = await flagReader(v);
     const posInt = z.coerce.number().int().positive();
     const runsDir = flag("runs-dir", z.string().min(1), "runs");
@@ -120,7 +115,6 @@ export async function main(argv: string[]): Promise<void> {
       "--threads",
       String(threads),
     ]);
-    if (!at) throw new Error("attributes: no result");
 
     const result: Record<string, unknown> = {
       auroc: at.auroc,

@@ -8,13 +8,14 @@
  * @module
  */
 import { Command } from "npm:commander@^15";
-import { failTask, parseOrExit } from "../cli/task_exit.ts";
-import { addConfigFlags } from "../cli/config_flags.ts";
+import { ablationMarkdown, ablationRows } from "../experiments/ablation_table.ts";
+import { ExperimentConfigError } from "../experiments/config.ts";
+import { ablationConfig } from "../experiments/presets.ts";
+import { type GridRun, runExperimentGrid } from "../experiments/run_grid.ts";
 import { configFlag } from "../config/index.ts";
-import { ablationMarkdown, ablationRows } from "./ablation_table.ts";
-import { ExperimentConfigError } from "./config.ts";
-import { applyOverrides, type GridRun, reportAndExit, runExperimentGrid } from "./main.ts";
-import { ablationConfig } from "./presets.ts";
+import { addConfigFlags } from "./config_flags.ts";
+import { applyOverrides, gridStopToken, reportAndExit } from "./experiments.ts";
+import { failTask, parseOrExit } from "./task_exit.ts";
 
 /** The training config flags ablate takes (from the one flag table). */
 const ABLATE_FLAGS = [configFlag("dataset"), configFlag("dataset.split")];
@@ -79,9 +80,11 @@ export async function main(argv: readonly string[]): Promise<void> {
       }),
       { out: o.out as string | undefined, base: o.base as string | undefined },
     );
+    using stop = gridStopToken();
     run = await runExperimentGrid(config, {
       fresh: o.fresh === true,
       pictures: o.pictures !== false,
+      stop,
     });
   } catch (e) {
     fail(e instanceof ExperimentConfigError ? 2 : 1, (e as Error).message);

@@ -10,16 +10,15 @@
  * `attributes_raw.json` and `attributes.html` (per attribute, the classes it scores highest and
  * lowest). With true attributes (the synthetic scenes, or `--truth FILE`), prints the mean
  * per-attribute AUROC over classes. The last line is a JSON object with `auroc` and the paths.
- * Exit status: 0 done, 1 bad data / model / vocabulary, 2 bad command line.
+ * Exit status: 0 done, 1 bad data / model / vocabulary, 2 bad command line. `--help` lists the
+ * options.
  * @module
  */
-import { parseArgs } from "node:util";
+import { Command } from "npm:commander@^15";
 import { setNumThreads } from "../tensor/index.ts";
 import type { Device } from "../tensor/index.ts";
-import { DataError } from "../data/errors.ts";
 import { findDatasetLayout } from "../data/dataset.ts";
 import { scanImageFolder } from "../data/image_folder.ts";
-import { readAttributes } from "../data/attributes.ts";
 import { ensureSyntheticDataset } from "../data/synthetic/generate.ts";
 import { createRunDir } from "../run/run_dir.ts";
 import {
@@ -28,58 +27,77 @@ import {
   loadClip,
   scoreAgainstTruth,
   writeAttributeFiles,
-} from "./collect.ts";
-import { readVocabulary } from "./vocabulary.ts";
-import { DEFAULT_TEMPLATES } from "./scoring.ts";
-import { SYNTHETIC_TEMPLATES, syntheticTruth, syntheticVocabulary } from "./synthetic.ts";
-import { flagReader, runCommand, UsageError } from "./usage.ts";
+} from "../attributes/collect.ts";
+import {
+  readTemplates,
+  readTrueAttributes,
+  type TrueAttributes,
+} from "../attributes/input_files.ts";
+import { readVocabulary } from "../attributes/vocabulary.ts";
+import { DEFAULT_TEMPLATES } from "../attributes/scoring.ts";
+import {
+  SYNTHETIC_TEMPLATES,
+  syntheticTruth,
+  syntheticVocabulary,
+} from "../attributes/synthetic.ts";
+import { flagReader, givenFlags } from "./flag_reader.ts";
+import { parseOrExit, runTask, UsageError } from "./task_exit.ts";
 
-/** The help text. */
-export const ATTRIBUTES_USAGE = `usage: deno task attributes --model DIR [options]
+const TASK = "attributes";
 
-  --model DIR            a Hugging Face CLIP folder (config.json, weights, tokenizer.json) or a
-                         clip:finetune run folder (its model/)
-images (default: the synthetic scenes)
-  --synthetic            the built-in synthetic scenes (vocabulary and true attributes built in)
-  --dataset DIR          a dataset folder (images/ with one sub-folder per class)
-  --images DIR           an image folder (one sub-folder per class)
-attributes
-  --vocabulary FILE      attribute names and groups (JSON; see src/attributes/vocabulary.ts);
-                         built in for --synthetic
-  --template T           a prompt template with {} for the attribute (repeat to ensemble);
-                         default "${DEFAULT_TEMPLATES[0]}" (synthetic: the captions' 4 openings)
-  --templates FILE       templates, one per line
-  --similarity S         softmax (default: CLIP's probabilities over the attributes at the
-                         model's temperature), cosine, or centered (cosine minus the image's
-                         mean cosine over the attributes)
-  --aggregation A        mean (default), median, max or trimmed-mean
-  --trim X               fraction cut at each end by trimmed-mean (0.1)
-  --normalization N      minmax (default: each attribute to [0, 1] over the classes), zscore,
-                         l2 (each class row), none
-  --truth FILE           true attributes (csv/json/npy/mat, named rows and columns) for AUROC
-output
-  --out DIR              output folder (default runs/<timestamp>-attributes)
-  --batch-size N (64) --threads N --device cpu|cuda|cuda:N`;
-
-const OPTIONS = {
-  help: { type: "boolean", short: "h" },
-  model: { type: "string" },
-  synthetic: { type: "boolean" },
-  dataset: { type: "string" },
-  images: { type: "string" },
-  vocabulary: { type: "string" },
-  template: { type: "string", multiple: true },
-  templates: { type: "string" },
-  similarity: { type: "string" },
-  aggregation: { type: "string" },
-  trim: { type: "string" },
-  normalization: { type: "string" },
-  truth: { type: "string" },
-  out: { type: "string" },
-  "batch-size": { type: "string" },
-  threads: { type: "string" },
-  device: { type: "string" },
-} as const;
+/** The command's flags (values are read as text and checked afterwards, so that an error names
+ * the flag and the value). */
+export function attributesProgram(): Command {
+  return new Command("deno task attributes")
+    .description("Collect a class × attribute matrix with CLIP.")
+    .option(
+      "--model <dir>",
+      "a Hugging Face CLIP folder (config.json, weights, tokenizer.json) or a clip:finetune run folder (its model/)",
+    )
+    .optionsGroup("Images (default: the synthetic scenes):")
+    .option(
+      "--synthetic",
+      "the built-in synthetic scenes (vocabulary and true attributes built in)",
+    )
+    .option("--dataset <dir>", "a dataset folder (images/ with one sub-folder per class)")
+    .option("--images <dir>", "an image folder (one sub-folder per class)")
+    .optionsGroup("Attributes:")
+    .option(
+      "--vocabulary <file>",
+      "attribute names and groups (JSON; see src/attributes/vocabulary.ts); built in for --synthetic",
+    )
+    .option(
+      "--template <t>",
+      `a prompt template with {} for the attribute (repeat to ensemble); default "${
+        DEFAULT_TEMPLATES[0]
+      }" (synthetic: the captions' 4 openings)`,
+      (t: string, prev: string[] | undefined) => [...(prev ?? []), t],
+    )
+    .option("--templates <file>", "templates, one per line")
+    .option(
+      "--similarity <s>",
+      "softmax (default: CLIP's probabilities over the attributes at the model's temperature), " +
+        "cosine, or centered (cosine minus the image's mean cosine over the attributes)",
+    )
+    .option("--aggregation <a>", "mean (default), median, max or trimmed-mean")
+    .option("--trim <x>", "fraction cut at each end by trimmed-mean (0.1)")
+    .option(
+      "--normalization <n>",
+      "minmax (default: each attribute to [0, 1] over the classes), zscore, l2 (each class row), none",
+    )
+    .option(
+      "--truth <file>",
+      "true attributes (csv/json/npy/mat, named rows and columns) for AUROC",
+    )
+    .optionsGroup("Output:")
+    .option("--out <dir>", "output folder (default runs/<timestamp>-attributes)")
+    .option("--batch-size <n>", "images per CLIP batch (64)")
+    .option("--threads <n>", "libtorch threads")
+    .option("--device <device>", "cpu, cuda or cuda:N (cpu)")
+    .helpOption("-h, --help", "show this help")
+    .allowExcessArguments(false)
+    .exitOverride();
+}
 
 const fail = (msg: string): never => {
   throw new UsageError(msg);
@@ -100,19 +118,22 @@ export interface AttributesSummary {
   seconds: number;
 }
 
-/** Runs the command on parsed arguments (also used by clip:demo); returns the summary. */
-export async function runAttributes(args: string[]): Promise<AttributesSummary | null> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, strict: true, options: OPTIONS });
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-  const v = parsed.values;
-  if (v.help) {
-    console.log(ATTRIBUTES_USAGE);
-    return null;
-  }
+/** Runs the command on `argv` (also used by clip:demo); returns the summary. */
+export async function runAttributes(argv: readonly string[]): Promise<AttributesSummary> {
+  const prog = attributesProgram();
+  parseOrExit(TASK, prog, argv);
+  const v = givenFlags(prog) as {
+    [k: string]: string | string[] | boolean | undefined;
+    model?: string;
+    synthetic?: boolean;
+    dataset?: string;
+    images?: string;
+    vocabulary?: string;
+    template?: string[];
+    templates?: string;
+    truth?: string;
+    out?: string;
+  };
   const { z, flag } = await flagReader(v);
   const t0 = performance.now();
   if (!v.model) {
@@ -146,16 +167,8 @@ export async function runAttributes(args: string[]): Promise<AttributesSummary |
 
   // Templates.
   if (v.template) settings.templates = v.template;
-  else if (v.templates) {
-    let text: string;
-    try {
-      text = await Deno.readTextFile(v.templates);
-    } catch (e) {
-      throw new DataError(v.templates, `cannot read templates: ${(e as Error).message}`);
-    }
-    settings.templates = text.split(/\r?\n/).map((s) => s.trim()).filter((s) => s !== "");
-    if (settings.templates.length === 0) throw new DataError(v.templates, "holds no templates");
-  } else if (synthetic) settings.templates = SYNTHETIC_TEMPLATES;
+  else if (v.templates) settings.templates = await readTemplates(v.templates);
+  else if (synthetic) settings.templates = SYNTHETIC_TEMPLATES;
   const badTemplate = settings.templates.find((t) => !t.includes("{}"));
   if (badTemplate !== undefined) {
     fail(`template ${JSON.stringify(badTemplate)} has no "{}" where the attribute goes`);
@@ -163,7 +176,7 @@ export async function runAttributes(args: string[]): Promise<AttributesSummary |
 
   // Images, vocabulary, truth.
   let imagesDir: string;
-  let truth: { classes: string[]; attributes: string[]; values: number[][] } | null = null;
+  let truth: TrueAttributes | null = null;
   if (synthetic) {
     imagesDir = `${(await ensureSyntheticDataset({})).dir}/images`;
     truth = syntheticTruth();
@@ -174,17 +187,7 @@ export async function runAttributes(args: string[]): Promise<AttributesSummary |
     : synthetic
     ? syntheticVocabulary()
     : fail("--vocabulary FILE is required (the attribute names and groups)");
-  if (v.truth) {
-    const m = await readAttributes(v.truth);
-    if (!m.classes || !m.attributes) {
-      throw new DataError(v.truth, "true attributes need named rows (classes) and columns");
-    }
-    const values = Array.from(
-      { length: m.rows },
-      (_, r) => Array.from(m.values.subarray(r * m.cols, (r + 1) * m.cols)),
-    );
-    truth = { classes: [...m.classes], attributes: [...m.attributes], values };
-  }
+  if (v.truth) truth = await readTrueAttributes(v.truth);
   const folder = await scanImageFolder(imagesDir);
 
   const { model, tokenizer, dir: modelDir } = await loadClip(v.model!, device);
@@ -251,9 +254,7 @@ export async function runAttributes(args: string[]): Promise<AttributesSummary |
   return summary;
 }
 
-/** The command. */
-export async function main(args: string[]): Promise<void> {
-  await runCommand("attributes", ATTRIBUTES_USAGE, async () => {
-    await runAttributes(args);
-  });
+/** Runs `deno task attributes` with `argv`. */
+export async function main(argv: readonly string[]): Promise<void> {
+  await runTask(TASK, () => attributesProgram().helpInformation(), () => runAttributes(argv));
 }
