@@ -36,6 +36,7 @@ import {
 } from "../config/index.ts";
 import { Progress } from "../run/progress.ts";
 import { createRunDir, isDir, writeJsonAtomic } from "../run/run_dir.ts";
+import { stopOnSignals } from "./stop.ts";
 import { parseTrainArgs, trainProgram } from "./train_args.ts";
 
 /** The resolved config of a new run, or of the run being resumed (with the allowed changes). */
@@ -141,30 +142,18 @@ export async function main(argv: readonly string[]): Promise<void> {
     );
   }
 
-  let stop: string | null = null;
-  const listeners: [Deno.Signal, () => void][] = (["SIGINT", "SIGTERM"] as const).map((sig) => [
-    sig,
-    () => {
-      if (stop) {
-        console.error(`\n${sig} again: exiting without a checkpoint`);
-        Deno.exit(sig === "SIGINT" ? 130 : 143);
-      }
-      stop = sig;
-      console.error(`\n${sig}: saving a checkpoint after this step (again to exit at once)`);
-    },
-  ]);
-  for (const [s, f] of listeners) Deno.addSignalListener(s, f);
+  using stop = stopOnSignals();
   const progress = new Progress();
   let outcome: TrainOutcome;
   try {
     outcome = await trainer.run({
       onStep: (s) => progress.update({ ...s, epochs: config.epochs }),
       log: (line) => progress.log(line),
-      stopRequested: () => stop,
+      stopRequested: stop.reason,
     });
   } catch (e) {
     progress.clear();
-    for (const [s, f] of listeners) Deno.removeSignalListener(s, f);
+    stop.dispose();
     if (e instanceof NonFiniteLossError) {
       console.error(`train: ${e.message}`);
       exitWith(1, { runDir, error: e.message, step: e.step });
@@ -172,7 +161,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     throw e;
   }
   progress.clear();
-  for (const [s, f] of listeners) Deno.removeSignalListener(s, f);
+  stop.dispose();
 
   if (outcome.status === "interrupted") {
     exitWith(outcome.reason === "SIGTERM" ? 143 : 130, {
