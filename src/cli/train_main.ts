@@ -201,6 +201,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     epoch: outcome.epochsDone - 1,
     step: outcome.step,
     selection: "last epoch",
+    testBest: outcome.testBest,
   };
   if (outcome.best) {
     using best = await readCheckpoint(`${runDir}/${CHECKPOINTS.best}`, config.device as "cpu");
@@ -210,6 +211,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       epoch: best.epoch,
       step: best.step,
       selection: outcome.best.metric,
+      testBest: outcome.testBest,
     };
   }
   console.log(`evaluating epoch ${source.epoch + 1} (${source.selection}) ...`);
@@ -249,6 +251,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     branch: summary.branch,
     epoch: summary.epoch,
     selection: summary.selection,
+    testBest: summary.testBest,
     steps: outcome.step,
     trainSeconds: Math.round(outcome.seconds * 10) / 10,
     wallSeconds: Math.round((performance.now() - wall0) / 100) / 10,
