@@ -107,7 +107,10 @@ const IGNORED: Record<string, { value: string | true | "any"; why: string }> = {
   cuda: { value: true, why: "hardware (--device)" },
   train_id: { value: "any", why: "never read by main.py beyond naming (no setting)" },
   pro_type: { value: "4", why: "the AC uses every attribute group (pro_type 4 = all three)" },
-  additional_loss: { value: true, why: "the VAM, CPT and group-lasso terms are always in the loss" },
+  additional_loss: {
+    value: true,
+    why: "the VAM, CPT and group-lasso terms are always in the loss",
+  },
   xe_pro: {
     value: "any",
     why: "parsed but never read: the crop CE weight is hard-coded 0 (reg_weight['proposal'])",
