@@ -109,7 +109,7 @@ function isFile(p: string): boolean {
 
 /** The partial config with its official script's preset under it (file and flags win). */
 export function withOfficialScript(partial: PartialConfig): PartialConfig {
-  if (partial.officialScript === undefined) return partial;
+  if (partial.officialScript == null) return partial; // a saved config holds null
   const preset = officialScriptPreset(
     partial.officialScript,
     partial,

@@ -51,7 +51,7 @@ export function resolveConfigLayers(layers: readonly ConfigLayer[]): SourcedConf
   const merged = layers.reduce<PartialConfig>((acc, l) => mergePartial(acc, l.partial), {});
   const config = resolveConfig(merged);
   const all: ConfigLayer[] = [...layers];
-  if (merged.officialScript !== undefined) {
+  if (merged.officialScript != null) {
     const preset = officialScriptPreset(
       merged.officialScript,
       merged,
