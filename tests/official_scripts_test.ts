@@ -120,7 +120,7 @@ const IGNORED: Record<string, { value: string | true | "any"; why: string }> = {
   sel_res: { value: "layer", why: "the VAM branch is the headline (recipe reportedBranch vam)" },
 };
 
-async function resolved(name: string, dataset?: string): Promise<SourcedConfig> {
+function resolved(name: string, dataset?: string): SourcedConfig {
   const args = parseTrainArgs([
     "--official-script",
     name,
@@ -153,7 +153,7 @@ Deno.test({
       const flags = scriptFlags(await Deno.readTextFile(`${SCRIPTS}/${s.script}`));
       const dir = layoutFolder(s.filesTag);
       try {
-        const { config, sources } = await resolved(s.name, dir);
+        const { config, sources } = resolved(s.name, dir);
         const where = (f: string) => `${s.name} --${f}`;
         for (const [flag, value] of flags) {
           const m = MAPPED[flag], ign = IGNORED[flag];
@@ -196,7 +196,7 @@ Deno.test({
   },
 });
 
-Deno.test("official scripts: flags override the preset, and the source says so", async () => {
+Deno.test("official scripts: flags override the preset, and the source says so", () => {
   const args = parseTrainArgs([
     "--official-script",
     "12_gzsl_52_9",
@@ -227,7 +227,7 @@ Deno.test("official scripts: flags override the preset, and the source says so",
   assert.equal(sources.shots, "script 12_gzsl_52_9");
   assert.equal(sources.gammaRetain, "default");
   // 03_ZSL_61_12: --pro_start_epoch 40, no AC within 30 epochs, neither in training nor at test.
-  const zsl61 = (await resolved("03_ZSL_61_12")).config;
+  const zsl61 = (resolved("03_ZSL_61_12")).config;
   assert.equal(zsl61.ac.enabled, false);
   assert.equal(zsl61.ac.atTest, false);
   assert.throws(() => parseTrainArgs(["--official-script", "nope"]), /official.?Script|nope/i);
