@@ -101,6 +101,7 @@ const OFFICIAL_WEIGHTS = {
 };
 const COMMON = {
   dataset: { kind: "synthetic", seed: 0, imagesPerClass: 40, size: 96 },
+  officialScript: null,
   epochs: 8,
   batchesPerEpoch: 40,
   ways: 8,

@@ -15,6 +15,8 @@ export interface TrainArgs {
   printConfig: boolean;
   /** The fields the flags set (validated). */
   partial: PartialConfig;
+  /** The source of a field the flags set (`flag --epochs`, `flag --set loss.weights.ce`). */
+  source: (path: string) => string;
 }
 
 /** The commander program (also used for `--help`). */
@@ -58,8 +60,10 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs {
     setPath(fields, path, value);
     sources.set(path, `--set ${path}`);
   }
-  const partial = parsePartialConfig(fields, flagSource(sources));
+  const source = flagSource(sources);
+  const partial = parsePartialConfig(fields, source);
   return {
+    source: (path) => `flag ${source(path)}`,
     config: (o.config as string | undefined) ?? null,
     resume: (o.resume as string | undefined) ?? null,
     printConfig: o.printConfig === true,

@@ -27,12 +27,12 @@ import { Trainer, type TrainOutcome } from "../train/trainer.ts";
 import {
   checkResolvedConfig,
   ConfigError,
-  mergePartial,
+  formatSources,
   type PartialConfig,
   readConfigFile,
-  resolveConfig,
+  resolveConfigLayers,
   RESUMABLE_FIELDS,
-  type TrainConfig,
+  type SourcedConfig,
 } from "../config/index.ts";
 import { Progress } from "../run/progress.ts";
 import { createRunDir, isDir, writeJsonAtomic } from "../run/run_dir.ts";
@@ -42,7 +42,7 @@ import { parseTrainArgs, trainProgram } from "./train_args.ts";
 /** The resolved config of a new run, or of the run being resumed (with the allowed changes). */
 async function resolve(
   args: ReturnType<typeof parseTrainArgs>,
-): Promise<{ config: TrainConfig; resumeDir: string | null }> {
+): Promise<SourcedConfig & { resumeDir: string | null }> {
   if (args.resume) {
     const dir = args.resume.replace(/\/+$/, "");
     if (!isDir(dir)) throw new ConfigError(`--resume ${dir}: no such run folder`);
@@ -62,11 +62,18 @@ async function resolve(
         })`,
       );
     }
-    const merged = mergePartial(saved as unknown as PartialConfig, args.partial);
-    return { config: resolveConfig(merged), resumeDir: dir };
+    const run = { partial: saved as unknown as PartialConfig, source: () => `${dir}/config.json` };
+    const flags = { partial: args.partial, source: args.source };
+    return { ...resolveConfigLayers([run, flags]), resumeDir: dir };
   }
   const file = args.config ? await readConfigFile(args.config) : {};
-  return { config: resolveConfig(mergePartial(file, args.partial)), resumeDir: null };
+  return {
+    ...resolveConfigLayers([
+      { partial: file, source: () => `file ${args.config}` },
+      { partial: args.partial, source: args.source },
+    ]),
+    resumeDir: null,
+  };
 }
 
 function exitWith(code: number, last: unknown): never {
@@ -78,7 +85,7 @@ function exitWith(code: number, last: unknown): never {
 export async function main(argv: readonly string[]): Promise<void> {
   const wall0 = performance.now();
   let args: ReturnType<typeof parseTrainArgs>;
-  let resolved: { config: TrainConfig; resumeDir: string | null };
+  let resolved: SourcedConfig & { resumeDir: string | null };
   try {
     args = parseTrainArgs(argv);
     resolved = await resolve(args);
@@ -98,6 +105,8 @@ export async function main(argv: readonly string[]): Promise<void> {
   const { config, resumeDir } = resolved;
   console.log(`resolved config${resumeDir ? ` (resuming ${resumeDir})` : ""}:`);
   console.log(JSON.stringify(config, null, 2));
+  console.log("where each setting came from:");
+  console.log(formatSources(resolved));
   if (args.printConfig) exitWith(0, config);
 
   if (config.device.startsWith("cuda") && !cuda.isAvailable()) {
@@ -127,6 +136,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   const runDir = resumeDir ?? await createRunDir(config.runsDir, config.name);
   await Deno.mkdir(`${runDir}/checkpoints`, { recursive: true });
   await writeJsonAtomic(`${runDir}/config.json`, config);
+  if (!resumeDir) await writeJsonAtomic(`${runDir}/config_sources.json`, resolved.sources);
   const metrics = new DsvaMetricsLog(`${runDir}/metrics.jsonl`);
   console.log(`run folder: ${runDir}`);
 
@@ -180,6 +190,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     epoch: outcome.epochsDone - 1,
     step: outcome.step,
     selection: "last epoch",
+    testBest: outcome.testBest,
   };
   if (outcome.best) {
     using best = await readCheckpoint(`${runDir}/${CHECKPOINTS.best}`, config.device as "cpu");
@@ -189,6 +200,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       epoch: best.epoch,
       step: best.step,
       selection: outcome.best.metric,
+      testBest: outcome.testBest,
     };
   }
   console.log(`evaluating epoch ${source.epoch + 1} (${source.selection}) ...`);
@@ -228,6 +240,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     branch: summary.branch,
     epoch: summary.epoch,
     selection: summary.selection,
+    testBest: summary.testBest,
     steps: outcome.step,
     trainSeconds: Math.round(outcome.seconds * 10) / 10,
     wallSeconds: Math.round((performance.now() - wall0) / 100) / 10,

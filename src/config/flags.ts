@@ -34,9 +34,15 @@ export const CONFIG_FLAGS: readonly ConfigFlag[] = [
     flag: "--dataset <synthetic|DIR>",
     path: "dataset",
     parse: "string",
-    help: "the synthetic scenes (default) or a dataset folder (e.g. ../shared/data/aid)",
+    help: "the synthetic scenes (default) or a dataset folder (e.g. ../shared/data/aid, or the " +
+      "official RSSDIVCS layout: files/<tag>_images.mat + ann_attr_finetune_<tag>_splits.mat)",
   },
-  { flag: "--split <name>", path: "dataset.split", parse: "string", help: "split name, e.g. 25_5" },
+  {
+    flag: "--split <name>",
+    path: "dataset.split",
+    parse: "string",
+    help: "split name, e.g. 25_5 (RSSDIVCS layout: the files' tag, e.g. 43)",
+  },
   { flag: "--images <dir>", path: "dataset.images", parse: "string", help: "image folder" },
   { flag: "--attributes <file>", path: "dataset.attributes", parse: "string", help: "attributes" },
   { flag: "--groups <file>", path: "dataset.groups", parse: "string", help: "attribute groups" },
@@ -60,6 +66,18 @@ export const CONFIG_FLAGS: readonly ConfigFlag[] = [
     help: "weights folder of a clip / darknet backbone",
   },
   { flag: "--recipe <official|clean>", path: "recipe", parse: "string", help: "training recipe" },
+  {
+    flag: "--official-script <name>",
+    path: "officialScript",
+    parse: "string",
+    help: "every setting of an official script (01_ZSL_43_11 ... 13_gzsl_61_12); flags override",
+  },
+  {
+    flag: "--train-list <train_zsl_loc|train_gzsl_loc>",
+    path: "dataset.trainList",
+    parse: "string",
+    help: "RSSDIVCS layout: the training list (default train_zsl_loc, the official code's)",
+  },
   { flag: "--epochs <n>", path: "epochs", parse: "number", help: "epochs", resumable: true },
   { flag: "--batches <n>", path: "batchesPerEpoch", parse: "number", help: "batches per epoch" },
   {

@@ -3,7 +3,8 @@
  * defaults (`defaults.ts`; the recipe-dependent ones are the recipe's, `src/dsva/recipes.ts`),
  * the zod schema of a partial config with the shared integer schemas and issue formatting
  * (`schema.ts`), config files (`file.ts`), resolution of partial configs into a complete one
- * (`resolve.ts`), and the one table of config flags that the commands build their options from
+ * (`resolve.ts`), the `--official-script` presets (`official_script.ts`), where each resolved
+ * field came from (`sources.ts`), and the one table of config flags that the commands build their options from
  * (`flags.ts`). Pure TypeScript: no command-line code; the commands live in `src/cli/`.
  * @module
  */
@@ -13,6 +14,7 @@ export type {
   DarknetBackboneConfig,
   DatasetConfig,
   FolderDatasetConfig,
+  RssdivcsDatasetConfig,
   SelectionRule,
   SyntheticDatasetConfig,
   TrainConfig,
@@ -30,7 +32,20 @@ export {
   posInt,
 } from "./schema.ts";
 export { readConfigFile } from "./file.ts";
-export { checkResolvedConfig, mergePartial, resolveConfig } from "./resolve.ts";
+export {
+  checkResolvedConfig,
+  datasetKind,
+  mergePartial,
+  resolveConfig,
+  withOfficialScript,
+} from "./resolve.ts";
+export { officialScriptPreset } from "./official_script.ts";
+export {
+  type ConfigLayer,
+  formatSources,
+  resolveConfigLayers,
+  type SourcedConfig,
+} from "./sources.ts";
 export {
   CONFIG_FLAGS,
   type ConfigFlag,

@@ -18,15 +18,22 @@
  *   (1e-4, the official 40/30 and 60/10 value, on softmax probabilities);
  * * image size: the backbone's input size (cpu-tiny 64; CLIP and Darknet the recipe's 224);
  *   resize = size × the recipe's 256/224 (Resize(256) → crop 224 scaled), normalisation
- *   ImageNet (Darknet: [0, 1]).
+ *   ImageNet (Darknet: [0, 1]);
+ * * `officialScript` (`--official-script <name>`) puts that script's settings
+ *   (`official_script.ts`) under the file and the flags;
+ * * a dataset folder with `files/<tag>_images.mat` + `ann_attr_finetune_<tag>_splits.mat` and no
+ *   `splits.json` is the official RSSDIVCS layout (`kind: "rssdivcs"`, attributes as stored,
+ *   training list `train_zsl_loc` as the official code's).
  * @module
  */
+import { rssdivcsFiles } from "../data/rssdivcs.ts";
 import { SYNTHETIC_DEFAULTS } from "../data/synthetic/defaults.ts";
 import { type DsvaRecipe, RECIPES } from "../dsva/recipes.ts";
 import type { DsvaLossWeights } from "../dsva/losses.ts";
 import { VIT_PRESETS } from "../models/vit_config.ts";
 import { autoThreads, DEFAULTS } from "./defaults.ts";
 import { ConfigError } from "./errors.ts";
+import { officialScriptPreset } from "./official_script.ts";
 import { parsePartialConfig, type PartialConfig } from "./schema.ts";
 import type { SelectionRule, TrainConfig } from "./types.ts";
 
@@ -75,14 +82,76 @@ export function mergePartial(a: PartialConfig, b: PartialConfig): PartialConfig 
   return merge(na, nb) as PartialConfig;
 }
 
-/** Fills every default into a merged partial config and checks the combination. */
+/** The dataset kind a partial config's `dataset` means: a folder given without explicit
+ * attribute or split files is the official RSSDIVCS layout when it has `files/` with a
+ * `<tag>_images.mat` + `ann_attr_finetune_<tag>_splits.mat` pair and no `splits.json`. */
+export function datasetKind(
+  dataset: PartialConfig["dataset"],
+): "synthetic" | "folder" | "rssdivcs" {
+  const d = normalize({ dataset }).dataset as Obj | undefined;
+  if (!d || d.kind === "synthetic") return "synthetic";
+  if (d.kind === "rssdivcs") return "rssdivcs";
+  if (d.kind === undefined && d.dir === undefined) return "synthetic";
+  const dir = d.dir as string | undefined;
+  const plainFolder = dir !== undefined && d.attributes === undefined && d.splits === undefined;
+  return plainFolder && rssdivcsFiles(dir).length > 0 && !isFile(`${dir}/splits.json`)
+    ? "rssdivcs"
+    : "folder";
+}
+
+function isFile(p: string): boolean {
+  try {
+    return Deno.statSync(p).isFile;
+  } catch {
+    return false;
+  }
+}
+
+/** The partial config with its official script's preset under it (file and flags win). */
+export function withOfficialScript(partial: PartialConfig): PartialConfig {
+  if (partial.officialScript == null) return partial; // a saved config holds null
+  const preset = officialScriptPreset(
+    partial.officialScript,
+    partial,
+    datasetKind(partial.dataset),
+  );
+  return mergePartial(preset, partial);
+}
+
+/** Fills every default into a merged partial config (under its official script's preset, when
+ * it names one) and checks the combination. */
 export function resolveConfig(partial: PartialConfig): TrainConfig {
-  const p = normalize(partial) as Obj & PartialConfig;
+  const p = normalize(withOfficialScript(partial)) as Obj & PartialConfig;
   const recipeName = p.recipe ?? DEFAULTS.recipe;
   const recipe = RECIPES[recipeName];
 
   const dsIn = (p.dataset ?? { kind: "synthetic" }) as Obj;
-  const dataset: TrainConfig["dataset"] = dsIn.kind === "folder"
+  const kindIn = datasetKind(p.dataset);
+  if (kindIn === "rssdivcs") {
+    for (const k of ["attributes", "splits"]) {
+      if (dsIn[k] !== undefined) {
+        throw new ConfigError(
+          `dataset.${k}: an RSSDIVCS-layout dataset reads files/*.mat (dataset is rssdivcs)`,
+        );
+      }
+    }
+  } else if (dsIn.trainList !== undefined) {
+    throw new ConfigError(
+      `dataset.trainList: only an RSSDIVCS-layout dataset has it (dataset is ${kindIn})`,
+    );
+  }
+  const dataset: TrainConfig["dataset"] = kindIn === "rssdivcs"
+    ? {
+      kind: "rssdivcs",
+      dir: need(dsIn.dir, "dataset.dir", "an RSSDIVCS-layout dataset needs its folder"),
+      split: (dsIn.split as string | null | undefined) ?? null,
+      images: (dsIn.images as string | null | undefined) ?? null,
+      groups: (dsIn.groups as string | null | undefined) ?? null,
+      trainList: (dsIn.trainList as "train_zsl_loc" | "train_gzsl_loc" | undefined) ??
+        "train_zsl_loc",
+      attributeScale: (dsIn.attributeScale as "none" | "max" | "l2" | undefined) ?? "none",
+    }
+    : kindIn === "folder"
     ? {
       kind: "folder",
       dir: need(dsIn.dir, "dataset.dir", "a folder dataset needs its folder"),
@@ -218,11 +287,12 @@ export function resolveConfig(partial: PartialConfig): TrainConfig {
         ? DEFAULTS.name
         : `${dataset.kind === "synthetic" ? "synthetic" : baseName(dataset.dir)}-${
           backbone.kind === "vit" ? backbone.preset : backbone.kind
-        }-${recipeName}`
+        }-${p.officialScript ?? recipeName}`
     ),
     dataset,
     backbone,
     recipe: recipeName,
+    officialScript: p.officialScript ?? null,
     epochs,
     batchesPerEpoch: batches,
     warmupEpochs,

@@ -7,6 +7,7 @@
  */
 import { z } from "npm:zod@^4";
 import type { DsvaLossTerm } from "../dsva/losses.ts";
+import { OFFICIAL_SCRIPTS } from "../dsva/recipes.ts";
 import { VIT_PRESETS } from "../models/vit_config.ts";
 import { ConfigError } from "./errors.ts";
 
@@ -46,6 +47,16 @@ const FolderIn = z.strictObject({
   attributeScale: z.enum(["none", "max", "l2"]),
 }).partial();
 
+const RssdivcsIn = z.strictObject({
+  kind: z.literal("rssdivcs"),
+  dir: z.string().min(1),
+  split: z.string().min(1).nullable(),
+  images: z.string().min(1).nullable(),
+  groups: z.string().min(1).nullable(),
+  trainList: z.enum(["train_zsl_loc", "train_gzsl_loc"]),
+  attributeScale: z.enum(["none", "max", "l2"]),
+}).partial();
+
 const BackboneIn = z.strictObject({
   kind: z.enum(["vit", "clip", "darknet"]),
   preset: z.enum(Object.keys(VIT_PRESETS) as [string, ...string[]]),
@@ -61,13 +72,15 @@ const BackboneIn = z.strictObject({
  * `synthetic` or a folder path, `backbone` a ViT preset name, `lr` one number for both groups. */
 export const PartialConfigSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9._-]+$/, "letters, digits, '.', '_' and '-' only"),
-  dataset: z.union([z.string().min(1), SyntheticIn, FolderIn], {
-    error: 'expected "synthetic", a dataset folder path, or {kind: "synthetic" | "folder", ...}',
+  dataset: z.union([z.string().min(1), SyntheticIn, FolderIn, RssdivcsIn], {
+    error:
+      'expected "synthetic", a dataset folder path, or {kind: "synthetic" | "folder" | "rssdivcs", ...}',
   }),
   backbone: z.union([z.string().min(1), BackboneIn], {
     error: 'expected a ViT preset name, "clip", "darknet", or {kind, ...}',
   }),
   recipe: z.enum(["official", "clean"]),
+  officialScript: z.enum(OFFICIAL_SCRIPTS.map((x) => x.name) as [string, ...string[]]),
   epochs: posInt(),
   batchesPerEpoch: posInt(),
   warmupEpochs: nonNegInt(),

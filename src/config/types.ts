@@ -36,8 +36,31 @@ export interface FolderDatasetConfig {
   attributeScale: "none" | "max" | "l2";
 }
 
+/** The official code's RSSDIVCS layout: `<dir>/files/<split>_images.mat` (each image's label and
+ * file), `<dir>/files/ann_attr_finetune_<split>_splits.mat` (`train_zsl_loc_0`,
+ * `train_gzsl_loc_0`, `test_seen_loc_0`, `test_unseen_loc_0`, `att`, `allclasses_names`),
+ * `<dir>/files/attri_group_3.json`, and the images under an image root (`<dir>` itself: a file
+ * recorded as `.../RSSDIVCS/images/x.jpg` is `<root>/images/x.jpg`, as the official loader reads
+ * it). */
+export interface RssdivcsDatasetConfig {
+  kind: "rssdivcs";
+  /** The folder holding `files/`. */
+  dir: string;
+  /** The `.mat` files' tag (`43`, `52`, `61`); needed when `files/` holds several. */
+  split: string | null;
+  /** The image root (default `dir`). */
+  images: string | null;
+  /** The groups file (default `files/attri_group_3.json`). */
+  groups: string | null;
+  /** The training list: `train_zsl_loc` (the official code's, in ZSL and GZSL runs alike) or
+   * `train_gzsl_loc`. */
+  trainList: "train_zsl_loc" | "train_gzsl_loc";
+  /** Scaling of `att` (default `none`: as stored, as the official code uses it). */
+  attributeScale: "none" | "max" | "l2";
+}
+
 /** Where the images and attributes come from. */
-export type DatasetConfig = SyntheticDatasetConfig | FolderDatasetConfig;
+export type DatasetConfig = SyntheticDatasetConfig | FolderDatasetConfig | RssdivcsDatasetConfig;
 
 /** A Vision Transformer trained from scratch (a `models.VIT_PRESETS` entry, resized). */
 export interface VitBackboneConfig {
@@ -82,6 +105,9 @@ export interface TrainConfig {
   backbone: BackboneConfig;
   /** `official` (reproduces the official code, quirks included) or `clean`. */
   recipe: "official" | "clean";
+  /** The official script whose settings this run took as its preset (`--official-script`,
+   * `src/dsva/recipes.ts` `OFFICIAL_SCRIPTS`), or null. */
+  officialScript: string | null;
   epochs: number;
   batchesPerEpoch: number;
   /** Epochs of the recipe's first phase (backbone frozen); 0 for none. */

@@ -16,9 +16,11 @@ export interface EpisodicOptions {
 
 /**
  * Each batch draws `ways` distinct classes, then `shots` distinct images of each, as DSVA's
- * `CategoriesSampler` does, and lists them shot-major like its `stack(batch).t().reshape(-1)`:
- * `[c0 s0, c1 s0, ..., c(ways-1) s0, c0 s1, ...]`. Batches are independent draws (images can
- * recur across batches of one epoch, as in DSVA).
+ * `CategoriesSampler` does, and lists them shot-major: `[c0 s0, c1 s0, ..., c(ways-1) s0, c0 s1,
+ * ...]`. The official sampler lists them class-major (`torch.stack(episode).view(-1)`, no
+ * transpose: `[c0 s0, c0 s1, ..., c1 s0, ...]`); the order within a batch changes no loss term
+ * (each is a mean or sum over the batch), only the order of floating-point sums. Batches are
+ * independent draws (images can recur across batches of one epoch, as in DSVA).
  */
 export class EpisodicSampler extends BatchSampler {
   /** Classes per batch. */

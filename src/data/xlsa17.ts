@@ -38,6 +38,9 @@ export interface Xlsa17Split {
   testUnseen: number[];
   /** The variables the three parts came from. */
   variables: { trainval: string; testSeen: string; testUnseen: string };
+  /** DSVA files: both training lists, `train_zsl_loc_<id>` and `train_gzsl_loc_<id>` (0-based),
+   * when the file has them. */
+  trainLists: { zsl: number[] | null; gzsl: number[] | null };
 }
 
 function pick(vars: Record<string, MatValue>, names: string[], file: string): string {
@@ -120,5 +123,9 @@ export async function readXlsa17(opts: Xlsa17Options): Promise<Xlsa17Split> {
     testSeen: locs(testSeenVar),
     testUnseen: locs(testUnseenVar),
     variables: { trainval: trainvalVar, testSeen: testSeenVar, testUnseen: testUnseenVar },
+    trainLists: {
+      zsl: `train_zsl_loc_${id}` in v ? locs(`train_zsl_loc_${id}`) : null,
+      gzsl: `train_gzsl_loc_${id}` in v ? locs(`train_gzsl_loc_${id}`) : null,
+    },
   };
 }

@@ -72,6 +72,7 @@ export {
   lrFactor,
   OFFICIAL_RECIPE,
   OFFICIAL_SCRIPTS,
+  officialScript,
   recipeLoss,
   recipePhase,
   RECIPES,

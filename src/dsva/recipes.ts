@@ -120,9 +120,10 @@ export interface DsvaRecipe {
   /** Attention Concentration: used when `epoch >= fromEpoch` (official `cur_epoch >
    * pro_start_epoch` with −1 → from 0), and at test time when `atTest`. */
   ac: { fromEpoch: number; atTest: boolean; options: Required<AcOptions> };
-  /** Which images GZSL training uses (difference 5). Descriptive only: the data layer trains on
-   * the split file's training list in both recipes (the dataset folders hold no
-   * `train_zsl_loc`). */
+  /** Which images GZSL training uses (difference 5). Descriptive: an RSSDIVCS-layout dataset
+   * takes its training list from the config's `dataset.trainList` (`train_zsl_loc`, as the
+   * official code in both settings, unless set); a folder dataset trains on its split file's
+   * training list in both recipes. */
   gzslTrainSet: "trainZslLoc" | "seenTrainOnly";
   /** How the reported epoch is chosen (difference 6); the training config's `selection`
    * default (`bestEpochOnTest` → `official`, `heldOutSeen` → `heldout`, which holds out 10% of
@@ -239,81 +240,145 @@ export const RECIPES: Readonly<Record<DsvaRecipe["name"], DsvaRecipe>> = Object.
   clean: CLEAN_RECIPE,
 });
 
-/** Per-script settings of the six official scripts (reference/dsva.md §3 item 10, §4, §5). */
+/** Every setting one of the six official scripts passes to `model/main.py` (its flags, named as
+ * there; reference/dsva.md §4–§5). The training config's `--official-script <name>` preset is
+ * built from this (`src/config/official_script.ts`); `tests/official_scripts_test.ts` compares
+ * it flag by flag with the `.sh` files. */
 export interface OfficialScript {
+  /** The preset's name: the script file without `.sh`. */
+  name: string;
   /** Script file name. */
   script: string;
-  /** ZSL or GZSL training/evaluation. */
+  /** ZSL or GZSL training/evaluation (`--gzsl`: GZSL test and the best-H selection). */
   setting: "zsl" | "gzsl";
   /** Seen/unseen split. */
   split: "60/10" | "50/20" | "40/30";
-  /** `--manualSeed` (null: random). */
+  /** The tag of the split's `.mat` files: `files/<tag>_images.mat`,
+   * `files/ann_attr_finetune_<tag>_splits.mat`. */
+  filesTag: "43" | "52" | "61";
+  /** `--manualSeed` (null: not given, the official code draws one at random). */
   seed: number | null;
-  /** Whether the AC runs (`--pro_start_epoch -1`; 40 disables it within 30 epochs). */
+  /** `--pro_start_epoch`: the AC runs in epochs after it (−1: from epoch 0; 40: never within
+   * 30 epochs). */
+  proStartEpoch: number;
+  /** Whether the AC runs within `epochs` (derived from `proStartEpoch`). */
   ac: boolean;
-  /** Calibrated-stacking γ (GZSL only). */
-  gamma: number | null;
-  /** Loss weights. */
+  /** The last `--calibrated_stacking` (argparse keeps the last): γ of the GZSL test. The ZSL
+   * scripts pass 0.7, which the ZSL test never applies. */
+  gamma: number;
+  /** Loss weights (`--xe --attri --regular --l_xe --l_attri --l_regular --cpt`). */
   lossWeights: Readonly<DsvaLossWeights>;
+  /** `--nepoch`, `--n_batch`, `--ways`, `--shots`, `--batch_size` (test loader only). */
+  epochs: number;
+  batchesPerEpoch: number;
+  ways: number;
+  shots: number;
+  testBatchSize: number;
+  /** `--pretrain_epoch`: the warm-up covers epochs 0..pretrainEpoch. */
+  pretrainEpoch: number;
+  /** `--pretrain_lr` (warm-up) and `--classifier_lr` (everything afterwards). */
+  pretrainLr: number;
+  classifierLr: number;
+  /** `--pro_thr`: the AC threshold factor. */
+  proThr: number;
 }
 
-/** The official scripts' per-split settings. */
+const SCRIPT_SHARED = {
+  lossWeights: OFFICIAL_LOSS_WEIGHTS,
+  epochs: EPOCHS,
+  batchesPerEpoch: BATCHES,
+  ways: 8,
+  shots: 3,
+  testBatchSize: 64,
+  pretrainEpoch: WARMUP_LAST_EPOCH,
+  pretrainLr: 1e-4,
+  classifierLr: 1e-6,
+  proThr: 1,
+} as const;
+
+const script = (
+  s:
+    & Pick<
+      OfficialScript,
+      "name" | "setting" | "split" | "filesTag" | "seed" | "proStartEpoch" | "gamma"
+    >
+    & Partial<OfficialScript>,
+): OfficialScript => ({
+  ...SCRIPT_SHARED,
+  script: `${s.name}.sh`,
+  ac: s.proStartEpoch + 1 < (s.epochs ?? SCRIPT_SHARED.epochs),
+  ...s,
+});
+
+/** The official scripts' settings. */
 export const OFFICIAL_SCRIPTS: readonly OfficialScript[] = deepFreeze([
-  {
-    script: "01_ZSL_43_11.sh",
+  script({
+    name: "01_ZSL_43_11",
     setting: "zsl",
     split: "40/30",
+    filesTag: "43",
     seed: 3982,
-    ac: true,
-    gamma: null,
-    lossWeights: OFFICIAL_LOSS_WEIGHTS,
-  },
-  {
-    script: "02_ZSL_52_11.sh",
+    proStartEpoch: -1,
+    gamma: 0.7,
+  }),
+  script({
+    name: "02_ZSL_52_11",
     setting: "zsl",
     split: "50/20",
+    filesTag: "52",
     seed: 3866,
-    ac: true,
-    gamma: null,
-    lossWeights: OFFICIAL_LOSS_WEIGHTS,
-  },
-  {
-    script: "03_ZSL_61_12.sh",
+    proStartEpoch: -1,
+    gamma: 0.7,
+  }),
+  script({
+    name: "03_ZSL_61_12",
     setting: "zsl",
     split: "60/10",
+    filesTag: "61",
     seed: 4702,
-    ac: false,
-    gamma: null,
-    lossWeights: OFFICIAL_LOSS_WEIGHTS,
-  },
-  {
-    script: "11_gzsl_43_11.sh",
+    proStartEpoch: 40,
+    gamma: 0.7,
+  }),
+  script({
+    name: "11_gzsl_43_11",
     setting: "gzsl",
     split: "40/30",
+    filesTag: "43",
     seed: 1342,
-    ac: true,
+    proStartEpoch: -1,
     gamma: 1e-4,
-    lossWeights: OFFICIAL_LOSS_WEIGHTS,
-  },
-  {
-    script: "12_gzsl_52_9.sh",
+  }),
+  script({
+    name: "12_gzsl_52_9",
     setting: "gzsl",
     split: "50/20",
+    filesTag: "52",
     seed: 9905,
-    ac: true,
+    proStartEpoch: -1,
     gamma: 1.4e-4,
     lossWeights: OFFICIAL_GZSL_50_20_WEIGHTS,
-  },
-  {
-    script: "13_gzsl_61_12.sh",
+  }),
+  script({
+    name: "13_gzsl_61_12",
     setting: "gzsl",
     split: "60/10",
+    filesTag: "61",
     seed: null,
-    ac: true,
+    proStartEpoch: -1,
     gamma: 1e-4,
-    lossWeights: OFFICIAL_LOSS_WEIGHTS,
-  },
+  }),
 ]);
+
+/** The official script named `name` (with or without `.sh`); throws naming the six. */
+export function officialScript(name: string): OfficialScript {
+  const s = OFFICIAL_SCRIPTS.find((x) => x.name === name || x.script === name);
+  if (!s) {
+    throw new RangeError(
+      `no official script ${name} (one of ${OFFICIAL_SCRIPTS.map((x) => x.name).join(", ")})`,
+    );
+  }
+  return s;
+}
 
 /** The phase that covers `epoch`. */
 export function recipePhase(recipe: DsvaRecipe, epoch: number): RecipePhase {

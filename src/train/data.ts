@@ -5,6 +5,7 @@ import { scaleAttributeMatrix } from "../data/attributes.ts";
 import { findDatasetLayout, openDataset, type ZslDataset } from "../data/dataset.ts";
 import type { Sample } from "../data/loader.ts";
 import { Rng } from "../data/rng.ts";
+import { openRssdivcs } from "../data/rssdivcs.ts";
 import { openSyntheticDataset, SYNTHETIC_SPLIT } from "../data/synthetic/generate.ts";
 import type { TrainConfig } from "../config/types.ts";
 
@@ -33,7 +34,7 @@ export interface TrainData {
   /** Seen and unseen class ids, in the split file's order. */
   seen: number[];
   unseen: number[];
-  /** Training images (seen classes, the held-out ones removed). */
+  /** Training images (the split's training list, the held-out ones removed). */
   train: Sample[];
   /** Held-out seen training images (not trained on). */
   heldout: Sample[];
@@ -50,6 +51,15 @@ export async function openTrainDataset(config: TrainConfig): Promise<ZslDataset>
       seed: d.seed,
       imagesPerClass: d.imagesPerClass,
       size: d.size,
+    });
+  }
+  if (d.kind === "rssdivcs") {
+    return await openRssdivcs({
+      dir: d.dir,
+      split: d.split,
+      images: d.images,
+      groups: d.groups,
+      trainList: d.trainList,
     });
   }
   const layout = findDatasetLayout(d.dir);
@@ -96,7 +106,7 @@ export function trainingAttributes(
   ds: ZslDataset,
   config: TrainConfig,
 ): { values: Float32Array; note: string; groups: Record<string, number[]> } {
-  const how = config.dataset.kind === "folder" ? config.dataset.attributeScale : "none";
+  const how = config.dataset.kind === "synthetic" ? "none" : config.dataset.attributeScale;
   const scaled = scaleAttributeMatrix(ds.attributes, how);
   const groups: Record<string, number[]> = ds.groups
     ? Object.fromEntries(Object.entries(ds.groups).map(([k, v]) => [k, [...v]]))
@@ -123,7 +133,9 @@ export async function loadTrainData(config: TrainConfig): Promise<TrainData> {
     numAttributes: cols,
     attributes: scaled.values,
     attributeScale: scaled.note,
-    attributeScaleRule: config.dataset.kind === "folder" ? config.dataset.attributeScale : "none",
+    attributeScaleRule: config.dataset.kind === "synthetic"
+      ? "none"
+      : config.dataset.attributeScale,
     groups: scaled.groups,
     groupsFromFile: ds.groups !== null,
     seen,

@@ -7,6 +7,7 @@ import type { DSVA } from "../dsva/model.ts";
 import { type EvalReport, reportToMarkdown, type ResultRow } from "../eval/report.ts";
 import type { Tensor } from "../tensor/index.ts";
 import type { TrainData } from "./data.ts";
+import type { TestBests, TestEpoch } from "./state.ts";
 import { type BranchResult, branchResult, chooseGamma, gzslPredictions } from "./metrics.ts";
 import { confusionPng } from "./confusion_picture.ts";
 import {
@@ -93,6 +94,20 @@ export interface EvalSource {
   step: number;
   /** How the epoch was chosen (e.g. "held-out seen accuracy"). */
   selection: string;
+  /** The training run's best test epochs by ZSL accuracy and by H (absent for a checkpoint
+   * evaluated on its own). */
+  testBest?: TestBests;
+}
+
+/** The best-ZSL and best-H test epochs as one line (1-based epochs, percent). */
+export function testBestLine(b: TestBests): string {
+  const pct = (x: number) => (x * 100).toFixed(1);
+  const one = (e: TestEpoch | null) =>
+    e
+      ? `epoch ${e.epoch + 1} (ZSL ${pct(e.zsl)}, S ${pct(e.S)}, U ${pct(e.U)}, H ${pct(e.H)})`
+      : "none";
+  return `Best test epochs during training (VAM branch): by ZSL accuracy ${one(b.zsl)}; ` +
+    `by H ${one(b.H)}.`;
 }
 
 const BRANCH_NOTE: Record<Branch, string> = {
@@ -152,6 +167,7 @@ export function evalReport(ev: Evaluation, data: TrainData, config: TrainConfig,
           }, U ${(ev.branches[b].oracleH.U * 100).toFixed(1)})`
         ).join("; ")
       }.`,
+      ...(src.testBest ? [testBestLine(src.testBest)] : []),
     ],
   };
   if (ev.badImages.length) {
@@ -180,6 +196,7 @@ export function evalSummary(ev: Evaluation, report: EvalReport, src: EvalSource)
     step: src.step,
     selection: src.selection,
     checkpoint: src.checkpoint,
+    testBest: src.testBest ? testBestJson(src.testBest) : null,
     acAtTest: ev.acAtTest,
     branches: Object.fromEntries(BRANCHES.map((b) => [b, strip(ev.branches[b])])),
     images: ev.images,
@@ -187,6 +204,12 @@ export function evalSummary(ev: Evaluation, report: EvalReport, src: EvalSource)
     meta: report.meta,
     notes: report.notes,
   };
+}
+
+/** The best test epochs for `eval.json`, with 1-based epochs like its `epoch`. */
+function testBestJson(b: TestBests) {
+  const one = (e: TestEpoch | null) => (e ? { ...e, epoch: e.epoch + 1 } : null);
+  return { zsl: one(b.zsl), H: one(b.H) };
 }
 
 /** Writes `eval.json`, `eval.md`, `confusion.png` (GZSL, VAM branch at its γ) and

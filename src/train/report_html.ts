@@ -27,6 +27,11 @@ export interface ReportEval {
     }
   >;
   curve?: { S: number[]; U: number[] };
+  /** The best test epochs by ZSL accuracy and by H (1-based), when training recorded them. */
+  testBest?: {
+    zsl: { epoch: number; zsl: number; S: number; U: number; H: number } | null;
+    H: { epoch: number; zsl: number; S: number; U: number; H: number } | null;
+  } | null;
 }
 
 /** Everything the report needs. */
@@ -106,6 +111,17 @@ th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}
         Number(ev.gzsl.gamma.toPrecision(4))
       } (${esc(ev.gzsl.gammaRule)}). Headline branch: VAM.</p>`,
     );
+    if (ev.testBest) {
+      const one = (e: NonNullable<ReportEval["testBest"]>["zsl"]) =>
+        e
+          ? `epoch ${e.epoch} (ZSL ${pct(e.zsl)}, S ${pct(e.S)}, U ${pct(e.U)}, H ${pct(e.H)})`
+          : "none";
+      parts.push(
+        `<p>Best test epochs during training (VAM branch): by ZSL accuracy ${
+          one(ev.testBest.zsl)
+        }; by H ${one(ev.testBest.H)}.</p>`,
+      );
+    }
     if (official) {
       parts.push(
         `<p class="warn">Official protocol: the epoch was chosen on the <b>test set</b>, as the ` +

@@ -18,9 +18,29 @@ export interface BestState {
   metric: string;
 }
 
+/** One test evaluation of an epoch (VAM branch), kept as the best by one criterion. */
+export interface TestEpoch {
+  epoch: number;
+  step: number;
+  zsl: number;
+  S: number;
+  U: number;
+  H: number;
+}
+
+/** The best test epochs so far by each official criterion, whichever one selects: ZSL accuracy
+ * (the official ZSL scripts' `Result.update`) and H (the GZSL scripts' `update_gzsl`). Only
+ * epochs evaluated on the test set count (`monitorTest` or `official` selection). */
+export interface TestBests {
+  zsl: TestEpoch | null;
+  H: TestEpoch | null;
+}
+
 /** The trainer's own running state (JSON). */
 export interface TrainerState {
   best: BestState | null;
+  /** Absent in checkpoints written before it was recorded (read as none so far). */
+  testBest?: TestBests;
   /** Seconds trained before this process (resumes). */
   elapsed: number;
   /** Smoothed loss, and the current epoch's loss sum and step count. */

@@ -43,6 +43,7 @@ import {
   CHECKPOINTS,
   type ModelCheckpoint,
   RNG_NOTE,
+  type TestBests,
   type TrainCheckpoint,
   type TrainerState,
 } from "./state.ts";
@@ -61,6 +62,8 @@ export interface TrainOutcome {
   step: number;
   epochsDone: number;
   best: BestState | null;
+  /** The best test epochs by ZSL accuracy and by H (whichever selected). */
+  testBest: TestBests;
   /** Seconds of training (all processes of this run). */
   seconds: number;
 }
@@ -81,7 +84,14 @@ export class Trainer {
   #optPhase: RecipePhase | null = null;
   #optEpoch = -1;
   #pos: RunPosition = startPosition();
-  #state: TrainerState = { best: null, elapsed: 0, lossEma: NaN, epochLossSum: 0, epochSteps: 0 };
+  #state: TrainerState = {
+    best: null,
+    testBest: { zsl: null, H: null },
+    elapsed: 0,
+    lossEma: NaN,
+    epochLossSum: 0,
+    epochSteps: 0,
+  };
   #t0 = performance.now();
 
   constructor(
@@ -320,6 +330,7 @@ export class Trainer {
       step: this.#pos.step,
       epochsDone: this.#pos.epochsDone,
       best: this.#state.best,
+      testBest: this.#state.testBest ?? { zsl: null, H: null },
       seconds: this.#elapsed(),
     };
   }
@@ -374,6 +385,7 @@ export class Trainer {
       : cfg.selection === "heldout"
       ? [heldoutAcc!, "held-out seen accuracy"]
       : [epoch, "last epoch"];
+    if (test) this.#recordTestBest(epoch, test);
     const prev = this.#state.best;
     const isBest = prev === null || score > prev.score;
     if (isBest) {
@@ -412,6 +424,16 @@ export class Trainer {
           : "") +
         (isBest ? ` · best (${metric})` : "") + ` · ${rec.time.toFixed(0)} s`,
     );
+  }
+
+  /** Keeps `test` as the best epoch by ZSL accuracy and by H when it beats the one so far
+   * (strictly, as the official `Result`). */
+  #recordTestBest(epoch: number, test: NonNullable<EpochRecord["test"]>): void {
+    const bests = this.#state.testBest ?? { zsl: null, H: null };
+    const now = { epoch, step: this.#pos.step, zsl: test.zsl, S: test.S, U: test.U, H: test.H };
+    if (bests.zsl === null || test.zsl > bests.zsl.zsl) bests.zsl = now;
+    if (bests.H === null || test.H > bests.H.H) bests.H = { ...now };
+    this.#state.testBest = bests;
   }
 
   /** Frees the optimizer state and the attribute matrices (not the model). */
