@@ -27,7 +27,15 @@
  * The CI version runs every script with its own AC setting (03_ZSL_61_12: off) on episodes of
  * 4 classes × 2 images, 10+10 steps for 12_gzsl_52_9 (group lasso: every loss term) and 2+2 for
  * the others; with `DSVA_OFFICIAL_PARITY=full`, every script with AC on and with AC off, 10+10
- * steps of 8 × 3 (the official episode).
+ * steps of 8 × 3 (the official episode); with `DSVA_OFFICIAL_PARITY=<script>.sh:<on|off>`, that
+ * script alone, 10+10 steps of 8 × 3.
+ *
+ * Measured limit: on official-size episodes (8 × 3) the trajectory is chaotic at float32 level —
+ * 01_ZSL_43_11 AC off, 10+10 steps: ours vs official differ by up to 4.6e-4 relative in a loss
+ * term (from the first main-phase step) and 7e-6 in the prototypes, and the official code
+ * against itself (1 thread vs 2) by 5.9e-4 and 4.2e-6; so the `full` and single-case modes fail
+ * their 1e-5 bound by the official code's own rounding spread. On 4 × 2 episodes (CI) both
+ * stay far inside it.
  * Skipped (loudly) where ../shared is absent, except under CI=true, where that fails.
  */
 import assert from "node:assert/strict";
@@ -102,6 +110,13 @@ interface Case {
 }
 
 function cases(): Case[] {
+  // DSVA_OFFICIAL_PARITY=<script>:<on|off>: that one case, 10+10 steps of 8 × 3.
+  const one = /^(.+\.sh):(on|off)$/.exec(Deno.env.get("DSVA_OFFICIAL_PARITY") ?? "");
+  if (one) {
+    const script = OFFICIAL_SCRIPTS.find((s) => s.script === one[1]);
+    if (!script) throw new Error(`DSVA_OFFICIAL_PARITY: no script ${one[1]}`);
+    return [{ script, ac: one[2] === "on", steps: 10, ways: 8, shots: 3 }];
+  }
   const out: Case[] = [];
   for (const script of OFFICIAL_SCRIPTS) {
     if (FULL) {
