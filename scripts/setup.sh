@@ -33,7 +33,9 @@ else
 fi
 # pip name:import name of the test oracles.
 ORACLES=(numpy:numpy safetensors:safetensors transformers:transformers scipy:scipy
-  scikit-image:skimage h5py:h5py pillow:PIL tokenizers:tokenizers)
+  scikit-image:skimage h5py:h5py pillow:PIL tokenizers:tokenizers
+  # the official DSVA code (tests/official_parity_test.ts) imports these too
+  scikit-learn:sklearn matplotlib:matplotlib opencv-python-headless:cv2)
 
 STARTED=$SECONDS
 step() { printf '\n==> %s\n' "$*"; }
