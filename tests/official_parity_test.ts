@@ -54,7 +54,7 @@ import { loadTrainData, type TrainData } from "../src/train/data.ts";
 import { DsvaMetricsLog, type EpochRecord, type StepRecord } from "../src/train/records.ts";
 import { normalizationOf, testTransform, trainingTransform } from "../src/train/scoring.ts";
 import { Trainer } from "../src/train/trainer.ts";
-import type { TrainConfig } from "../src/train/types.ts";
+import type { TrainConfig } from "../src/config/types.ts";
 import { ROOT, runPython } from "./helpers.ts";
 
 const OFFICIAL = `${ROOT}/../shared/reference/official_dsva`;
