@@ -171,6 +171,7 @@ function configOf(c: Case, dataDir: string, clipDir: string, runsDir: string): T
   const gzsl = c.script.setting === "gzsl";
   return {
     name: "official-parity",
+    officialScript: null,
     dataset: {
       kind: "folder",
       dir: dataDir,
