@@ -13,7 +13,8 @@ import {
   confusionPng,
   UNSEEN_MARK,
 } from "../src/train/confusion_picture.ts";
-import { drawLabels, escapeXml, padImage, textLayerSvg } from "../src/train/picture_text.ts";
+import { escapeMarkup } from "../src/io/markup.ts";
+import { drawLabels, padImage, textLayerSvg } from "../src/train/picture_text.ts";
 import { type AttentionCaption, attentionLayout, attentionPicture } from "../src/train/pictures.ts";
 
 /** Pixels in the rectangle `[x0, x1) × [y0, y1)` darker than 110 in every channel. */
@@ -177,7 +178,7 @@ Deno.test("attention picture: titles and key rendered, the panels' pixels unchan
 Deno.test("text layer: names are escaped, and a blank canvas gets ink only from its labels", async () => {
   const svg = textLayerSvg(100, 20, [{ text: `a<b & "c"`, x: 2, y: 14, size: 12 }]);
   assert.match(svg, /a&lt;b &amp; &quot;c&quot;/);
-  assert.equal(escapeXml(`<'&>`), "&lt;&apos;&amp;&gt;");
+  assert.equal(escapeMarkup(`<'&>`), "&lt;&apos;&amp;&gt;");
   const blank = padImage({ width: 0, height: 0, data: new Uint8Array(0) }, 100, 20, 0, 0);
   assert.equal(ink(blank, 0, 0, 100, 20), 0);
   const drawn = await drawLabels(blank, [{ text: `a<b & "c"`, x: 2, y: 14, size: 12 }]);

@@ -2,12 +2,7 @@
  * lowest (with bars), its group and phrases, and, when true attributes are known, which
  * classes truly have it and the attribute's AUROC. Self-contained (no scripts, inline CSS). */
 import type { CollectedAttributes } from "./collect.ts";
-
-const esc = (s: string) =>
-  s.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll(
-    '"',
-    "&quot;",
-  );
+import { escapeMarkup as esc } from "../io/markup.ts";
 
 /** The page for a collected matrix (`truth` rows/columns in the matrix's order). */
 export function attributeReportHtml(

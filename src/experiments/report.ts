@@ -26,6 +26,7 @@ import {
 import type { GridPlan } from "./grid.ts";
 import type { CellResult, GridOutcome } from "./runner.ts";
 import { pictureCaption, type VizPicture } from "./viz.ts";
+import { escapeMarkup as esc } from "../io/markup.ts";
 
 /** Pictures of one cell, made by `deno task viz` into the report folder. */
 export interface CellPictures {
@@ -54,9 +55,6 @@ export interface GridReport {
   curvesData: VocabularyCurve[];
   comparisons: Comparison[];
 }
-
-const esc = (s: string) =>
-  s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
 /** Markdown (the subset this module writes: `###` headings, `**bold**`, tables, paragraphs) as
  * HTML. */

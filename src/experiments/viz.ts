@@ -14,6 +14,7 @@ import { buildModel } from "../train/model.ts";
 import { type AttentionPicture, attentionPictures } from "../train/pictures.ts";
 import { CHECKPOINTS, readCheckpoint } from "../train/state.ts";
 import type { TrainConfig } from "../config/types.ts";
+import { escapeMarkup as esc } from "../io/markup.ts";
 
 /** What to picture. */
 export interface VizOptions {
@@ -48,9 +49,6 @@ export interface VizResult {
   requested: { images: number; unseenOnly: boolean; files: string[] };
   pictures: VizPicture[];
 }
-
-const esc = (s: string) =>
-  s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
 /** A class's attributes with a positive value, strongest first (at most `max`). */
 export function classAttributeNames(data: TrainData, c: number, max = 10): string[] {

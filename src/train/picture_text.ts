@@ -2,6 +2,7 @@
  * src/data/image.ts `drawSvgOver` renders over the raster (librsvg, a generic sans-serif font).
  * Layouts are pure data so that tests can read what a picture says without decoding it. */
 import { drawSvgOver, type RgbImage } from "../data/image.ts";
+import { escapeMarkup } from "../io/markup.ts";
 
 /** One line of text on a picture; `x`, `y` is the anchor point on the baseline, in pixels. */
 export interface TextLabel {
@@ -41,12 +42,6 @@ export function fitSize(
   return w <= maxWidth ? size : Math.max(min, Math.floor((size * maxWidth) / w * 10) / 10);
 }
 
-/** Escapes text for an SVG text node or attribute. */
-export function escapeXml(s: string): string {
-  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
-    .replace(/"/g, "&quot;").replace(/'/g, "&apos;");
-}
-
 const r1 = (v: number) => Math.round(v * 10) / 10;
 
 /** The labels as an SVG document of `width × height` px (transparent where there is no text). */
@@ -58,7 +53,7 @@ export function textLayerSvg(width: number, height: number, labels: readonly Tex
     return `<text ${pos} font-size="${r1(l.size)}"` +
       (l.anchor && l.anchor !== "start" ? ` text-anchor="${l.anchor}"` : "") +
       (l.bold ? ` font-weight="bold"` : "") +
-      ` fill="${escapeXml(l.color ?? "#1a1a1a")}">${escapeXml(l.text)}</text>`;
+      ` fill="${escapeMarkup(l.color ?? "#1a1a1a")}">${escapeMarkup(l.text)}</text>`;
   });
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" ` +
     `viewBox="0 0 ${width} ${height}" font-family="sans-serif">${texts.join("")}</svg>`;

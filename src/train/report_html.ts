@@ -4,6 +4,7 @@ import type { EpochRecord, MetricsRecord, StepRecord } from "./records.ts";
 import type { AttentionPicture } from "./pictures.ts";
 import { lineChart } from "./svg_chart.ts";
 import type { TrainConfig } from "../config/types.ts";
+import { escapeMarkup as esc } from "../io/markup.ts";
 
 /** The evaluation part the report shows (`writeEvaluation`'s summary). */
 export interface ReportEval {
@@ -48,8 +49,6 @@ export interface ReportInput {
   confusion: string | null;
 }
 
-const esc = (s: string) =>
-  s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 const pct = (x: number | null | undefined) =>
   x === null || x === undefined || !Number.isFinite(x) ? "–" : (x * 100).toFixed(1);
 

@@ -1,4 +1,5 @@
 /** Small inline-SVG line charts for the HTML report (no dependencies). */
+import { escapeMarkup as esc } from "../io/markup.ts";
 
 /** One line of a chart. */
 export interface Series {
@@ -29,9 +30,6 @@ export interface ChartOptions {
   /** Legend to the right of the plot instead of over its top-right corner. */
   legendRight?: boolean;
 }
-
-const esc = (s: string) =>
-  s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
 /** "Nice" tick values covering [lo, hi]. */
 function ticks(lo: number, hi: number, n = 5): number[] {

@@ -2,6 +2,7 @@
 import type { OverlayOptions } from "npm:sharp@^0.34";
 import { loadSharp } from "../npm.ts";
 import type { RgbImage } from "../image.ts";
+import { escapeMarkup as esc } from "../../io/markup.ts";
 
 /** Options for {@link contactSheet}. */
 export interface ContactSheetOptions {
@@ -35,7 +36,6 @@ export async function contactSheet(
     });
   });
   if (lw > 0) {
-    const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;");
     const text = rows.map((r, j) =>
       `<text x="${lw - 6}" y="${gap + j * (h + gap) + h / 2 + 5}" text-anchor="end">${
         esc(r.label)
