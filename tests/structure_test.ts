@@ -147,3 +147,72 @@ Deno.test("structure: no value-level import circle anywhere in src/", () => {
   const circles = importCircles(importGraph(`${ROOT}/src`)).map((c) => c.map(rel).join(" → "));
   assert.deepEqual(circles, [], `value-level import circles:\n  ${circles.join("\n  ")}`);
 });
+
+/** Every import (type-only ones included) of `source`, as specifiers. */
+function allImportSpecifiers(source: string): string[] {
+  return [...source.matchAll(STATEMENT)].map((m) => m[4] ?? m[5]);
+}
+
+Deno.test("structure: nothing outside src/cli/ imports src/cli/", () => {
+  const offenders: string[] = [];
+  for (const f of tsFiles(`${ROOT}/src`)) {
+    if (f.startsWith(`${ROOT}/src/cli/`)) continue;
+    const dir = f.slice(0, f.lastIndexOf("/"));
+    for (const spec of allImportSpecifiers(Deno.readTextFileSync(f))) {
+      if (!spec.startsWith(".")) continue;
+      const target = new URL(spec, `file://${dir}/`).pathname;
+      if (target.startsWith(`${ROOT}/src/cli/`)) offenders.push(`${rel(f)} → ${rel(target)}`);
+    }
+  }
+  assert.deepEqual(offenders, []);
+});
+
+const srcFolders = () =>
+  [...Deno.readDirSync(`${ROOT}/src`)].filter((e) => e.isDirectory).map((e) => e.name).sort();
+
+Deno.test("structure: every src/ folder's index.ts opens with a @module paragraph", () => {
+  const missing = srcFolders().filter((d) => {
+    const p = `${ROOT}/src/${d}/index.ts`;
+    try {
+      const head = Deno.readTextFileSync(p);
+      return !/^\/\*\*[\s\S]*?@module[\s\S]*?\*\//.test(head);
+    } catch {
+      return true;
+    }
+  });
+  assert.deepEqual(missing, [], `src/<folder>/index.ts without @module: ${missing.join(", ")}`);
+});
+
+Deno.test("structure: the README's layout lists exactly the folders of the tree", () => {
+  const readme = Deno.readTextFileSync(`${ROOT}/README.md`);
+  const section = readme.slice(readme.indexOf("## Layout"));
+  const open = section.indexOf("```\n") + 4;
+  const block = section.slice(open, section.indexOf("\n```", open));
+  const listed = block.split("\n").map((l) => l.split(/\s+/)[0]).filter((w) => w.endsWith("/"));
+  const top = [...Deno.readDirSync(ROOT)]
+    .filter((e) => e.isDirectory && !e.name.startsWith(".") && e.name !== "src")
+    .filter((e) => !["node_modules", "runs"].includes(e.name))
+    .map((e) => `${e.name}/`);
+  const expected = [...top, ...srcFolders().map((d) => `src/${d}/`)].sort();
+  assert.deepEqual(listed.sort(), expected);
+});
+
+Deno.test("structure: each task's script is a shim over its src/cli/ entry", async () => {
+  const { COMMANDS } = await import("../src/cli/index.ts");
+  const tasks = JSON.parse(Deno.readTextFileSync(`${ROOT}/deno.json`)).tasks as Record<
+    string,
+    string
+  >;
+  for (const [task, file] of Object.entries(COMMANDS)) {
+    const script = /deno run -A (scripts\/\S+\.ts)/.exec(tasks[task] ?? "")?.[1];
+    assert.ok(script, `deno.json has no task ${task}`);
+    const shim = Deno.readTextFileSync(`${ROOT}/${script}`);
+    assert.match(shim, new RegExp(`src/cli/${file.replace(".", "\\.")}`), `${script}`);
+  }
+  const entries = [...Deno.readDirSync(`${ROOT}/src/cli`)]
+    .filter((e) =>
+      Deno.readTextFileSync(`${ROOT}/src/cli/${e.name}`).includes("export async function main(")
+    )
+    .map((e) => e.name).sort();
+  assert.deepEqual(entries, Object.values(COMMANDS).sort());
+});

@@ -1,5 +1,12 @@
-/** The `dsva` namespace: the DSVA model (VAM, global ALE branch, Attention Concentration), its
- * losses and its training recipes (reference/dsva.md). */
+/**
+ * The `dsva` namespace: the DSVA model (Deep Semantic-Visual Alignment, arXiv 2402.02094) as the
+ * official code defines it (reference/dsva.md): the Visual-Attribute Mapping with its attribute
+ * prototypes and attention maps, the global ALE branch, Attention Concentration (the crop box
+ * from grouped attention and the re-fed crop), the backbone adapters (ViT tokens, CNN feature
+ * maps), the loss terms and their weights, the official weight names, and the training recipes
+ * (`official` with its quirks, `clean` without them, and the six official scripts) as data.
+ * @module
+ */
 export { DSVA } from "./model.ts";
 export type {
   DsvaAcRound,

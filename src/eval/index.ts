@@ -1,6 +1,10 @@
-/** The `evaluation` namespace: ZSL / GZSL metrics (Xian et al.'s per-class definitions, as DSVA
- * evaluates), calibrated stacking and its γ, the seen–unseen curve and AUSUC, confusion matrices,
- * and JSON / Markdown reports. */
+/**
+ * The `evaluation` namespace: one small pure metric per file. Per-class top-1 (Xian et al.'s
+ * definitions, as DSVA evaluates), ZSL accuracy, GZSL S / U / H with calibrated stacking and the
+ * choice of its γ, the seen–unseen curve and its AUSUC, confusion matrices, predictions from
+ * score matrices, the input checks they share, and JSON / Markdown reports.
+ * @module
+ */
 export { EvalInputError } from "./errors.ts";
 export type { ClassList, HostScores, LabelsInput, ScoreMatrix, ScoresInput } from "./inputs.ts";
 export { toScoreMatrix } from "./inputs.ts";

@@ -1,6 +1,11 @@
-/** The `experiments` namespace: experiment grids (config, planning, attribute subsets, the
- * resumable runner, aggregation and the report), the ablation, and run pictures. The command-line
- * front ends are in `src/cli/` (`experiments.ts`, `ablate.ts`, `viz.ts`). */
+/**
+ * The `experiments` namespace: experiment grids (their config, planning, attribute subsets and
+ * synthetic splits), the resumable runner that runs each cell as a child training process and
+ * survives a kill, aggregation into tables and curves, the experiment report, the ablation table,
+ * and the pictures of a finished run (`viz`). The command-line front ends are in `src/cli/`
+ * (`experiments.ts`, `ablate.ts`, `viz.ts`).
+ * @module
+ */
 export {
   type ExperimentConfig,
   ExperimentConfigError,

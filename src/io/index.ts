@@ -1,4 +1,11 @@
-/** The `io` namespace: weight files and checkpoints. */
+/**
+ * The `io` namespace: weight files and checkpoints. safetensors read and written (header parsing
+ * kept apart from tensor creation), checkpoints as safetensors with a nested JSON state, PyTorch
+ * `.bin` pickles (zip or legacy) read without Python, TF.js `model.json` weights, the
+ * `TensorMap` of named tensors they all return, their errors, and escaping for the HTML and SVG
+ * that reports write.
+ * @module
+ */
 export { WeightFileError } from "./errors.ts";
 export { TensorMap } from "./tensor_map.ts";
 export {

@@ -1,4 +1,11 @@
-/** The `models` namespace: Vision Transformers and pretrained loaders. */
+/**
+ * The `models` namespace: the networks DSVA and attribute collection use, registered under the
+ * weight names of the files they load (Hugging Face, timm, TF.js). Vision Transformers and their
+ * presets, the CLIP vision and text towers and the whole CLIP model, the Darknet CNN (Keras
+ * layers, the TF.js builder, the model), the CLIP BPE tokenizer, and the pretrained loaders and
+ * weight-name maps.
+ * @module
+ */
 export { EncoderLayer, VisionEmbeddings, VisionMlp, VisionTransformer } from "./vit.ts";
 export type { ViTOutput } from "./vit.ts";
 export { VIT_PRESETS, vitConfig, vitConfigFromHf } from "./vit_config.ts";

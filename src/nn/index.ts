@@ -1,4 +1,10 @@
-/** The `nn` namespace: modules, layers and initializers. */
+/**
+ * The `nn` namespace, as `torch.nn`: `Module` (parameters, buffers, submodules, train/eval,
+ * state dicts with strict loading and shape checks), the layers the models are built from
+ * (Linear, LayerNorm, Conv2d, BatchNorm2d, Embedding, Dropout, attention, activations,
+ * containers) and the initialisers of `torch.nn.init`.
+ * @module
+ */
 export { Module } from "./module.ts";
 export type { FactoryOptions, TensorModule } from "./module.ts";
 export { StateDictError } from "./state_dict.ts";

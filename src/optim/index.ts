@@ -1,4 +1,9 @@
-/** The `optim` namespace: optimizers, gradient clipping and lr schedules. */
+/**
+ * The `optim` namespace, as `torch.optim`: the `Optimizer` base with parameter groups and state
+ * dicts in PyTorch's layout, SGD, Adam and AdamW (fused kernels in the shim), gradient-norm
+ * clipping, and lr schedules as factors of the step or epoch.
+ * @module
+ */
 export { Optimizer } from "./optimizer.ts";
 export type {
   GroupHyper,

@@ -1,8 +1,12 @@
-/** The `train` namespace: DSVA training runs as `deno task train` drives them — data setup
- * (held-out split, attribute scaling), model building, the resumable training loop, scoring and
- * evaluation, checkpoints, pictures and the HTML report. The config (its type, re-exported here,
- * defaults, schema and resolution) is in `src/config/`, the command-line front ends in
- * `src/cli/`. */
+/**
+ * The `train` namespace: DSVA training runs as `deno task train` drives them. Data setup (the
+ * held-out split, attribute scaling, host batches to tensors), model building, the one training
+ * step, the resumable trainer on the shared run loop (`src/run/`), scoring and evaluation with
+ * model selection and γ, checkpoints and their records, pictures with their own titles, and the
+ * HTML report. The config (its type, re-exported here, defaults, schema and resolution) is in
+ * `src/config/`, the command-line front ends in `src/cli/`.
+ * @module
+ */
 export type { BackboneConfig, DatasetConfig, SelectionRule, TrainConfig } from "../config/types.ts";
 export { describeData, holdOut, loadTrainData, trainingAttributes } from "./data.ts";
 export type { TrainData } from "./data.ts";
