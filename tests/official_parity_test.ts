@@ -28,7 +28,11 @@
  * 4 classes × 2 images, 10+10 steps for 12_gzsl_52_9 (group lasso: every loss term) and 2+2 for
  * the others; with `DSVA_OFFICIAL_PARITY=full`, every script with AC on and with AC off, 10+10
  * steps of 8 × 3 (the official episode); with `DSVA_OFFICIAL_PARITY=<script>.sh:<on|off>`, that
- * script alone, 10+10 steps of 8 × 3.
+ * script alone, 10+10 steps of 8 × 3; with `DSVA_OFFICIAL_PARITY=run`, the whole tiny run of
+ * the README: `11_gzsl_43_11` with AC on, one warm-up and one main epoch of 20 official-size
+ * episodes, evaluated on 60 unseen and 8 seen test images per class; there the per-epoch S, U
+ * and H must be equal and the loss and weight deviations are printed (at 8 × 3 they exceed 1e-5,
+ * as the official code against itself does, see below).
  *
  * Measured limit: on official-size episodes (8 × 3) the trajectory is chaotic at float32 level —
  * 01_ZSL_43_11 AC off, 10+10 steps: ours vs official differ by up to 4.6e-4 relative in a loss
@@ -61,7 +65,10 @@ const OFFICIAL = `${ROOT}/../shared/reference/official_dsva`;
 const AID = `${ROOT}/../shared/data/aid`;
 const ORACLE = `${ROOT}/tests/oracle/official_dsva.py`;
 const CI = Deno.env.get("CI") === "true";
-const FULL = Deno.env.get("DSVA_OFFICIAL_PARITY") === "full";
+const MODE = Deno.env.get("DSVA_OFFICIAL_PARITY") ?? "";
+const FULL = MODE === "full";
+/** `DSVA_OFFICIAL_PARITY=run`: issue 12's whole tiny run (README "Reproducing the paper"). */
+const RUN = MODE === "run";
 const SPLIT = "25_5";
 const THREADS = 1;
 /** Relative tolerance of every loss term and weight. */
@@ -107,7 +114,13 @@ interface Case {
   steps: number;
   ways: number;
   shots: number;
+  /** Whether losses and weights must agree within the tolerance (not at 8 × 3: see above). */
+  strict: boolean;
 }
+
+const OFFICIAL_SIZE = { steps: 10, ways: 8, shots: 3, strict: true };
+/** Test images per class of the AID subset, [seen, unseen]. */
+const TEST_PER_CLASS: [number, number] = RUN ? [8, 60] : [1, 3];
 
 function cases(): Case[] {
   // DSVA_OFFICIAL_PARITY=<script>:<on|off>: that one case, 10+10 steps of 8 × 3.
@@ -115,16 +128,20 @@ function cases(): Case[] {
   if (one) {
     const script = OFFICIAL_SCRIPTS.find((s) => s.script === one[1]);
     if (!script) throw new Error(`DSVA_OFFICIAL_PARITY: no script ${one[1]}`);
-    return [{ script, ac: one[2] === "on", steps: 10, ways: 8, shots: 3 }];
+    return [{ ...OFFICIAL_SIZE, script, ac: one[2] === "on" }];
+  }
+  if (RUN) {
+    const script = OFFICIAL_SCRIPTS.find((s) => s.script === "11_gzsl_43_11.sh")!;
+    return [{ script, ac: true, steps: 20, ways: 8, shots: 3, strict: false }];
   }
   const out: Case[] = [];
   for (const script of OFFICIAL_SCRIPTS) {
     if (FULL) {
-      for (const ac of [true, false]) out.push({ script, ac, steps: 10, ways: 8, shots: 3 });
+      for (const ac of [true, false]) out.push({ ...OFFICIAL_SIZE, script, ac });
     } else {
       // The full k for the script with every loss term (group lasso on), 2+2 for the others.
       const steps = script.script === "12_gzsl_52_9.sh" ? 10 : 2;
-      out.push({ script, ac: script.ac, steps, ways: 4, shots: 2 });
+      out.push({ script, ac: script.ac, steps, ways: 4, shots: 2, strict: true });
     }
   }
   return out;
@@ -135,8 +152,9 @@ const label = (c: Case) => `${c.script.script} AC ${c.ac ? "on" : "off"} ${c.ste
 /** The script's seed (a fixed one where the script draws a random seed). */
 const seedOf = (s: OfficialScript) => s.seed ?? 13;
 
-/** A few AID images per class of split 25_5, in our folder layout (links to ../shared). */
-async function writeAidSubset(dir: string): Promise<void> {
+/** A few AID images per class of split 25_5, in our folder layout (links to ../shared): 4
+ * training images per class, `seen` and `unseen` test images per class. */
+async function writeAidSubset(dir: string, [seen, unseen]: [number, number]): Promise<void> {
   const splits = JSON.parse(await Deno.readTextFile(`${AID}/splits.json`));
   const sp = splits.splits[SPLIT];
   const take = (list: string[], n: number) => {
@@ -150,8 +168,8 @@ async function writeAidSubset(dir: string): Promise<void> {
   const subset = {
     ...sp,
     trainval: take(sp.trainval, 4),
-    test_seen: take(sp.test_seen, 1),
-    test_unseen: take(sp.test_unseen, 3),
+    test_seen: take(sp.test_seen, seen),
+    test_unseen: take(sp.test_unseen, unseen),
   };
   await Deno.mkdir(`${dir}/attributes`, { recursive: true });
   for (const e of Deno.readDirSync(`${AID}/attributes`)) {
@@ -299,7 +317,8 @@ Deno.test({
     try {
       const dataDir = `${root}/aid`, layout = `${root}/official`;
       const clipRoot = `${root}/clip`, clipDir = `${clipRoot}/flax-community/clip-rsicd`;
-      await writeAidSubset(dataDir);
+      const all = cases();
+      await writeAidSubset(dataDir, TEST_PER_CLASS);
       await runPython(ORACLE, {
         mode: "setup",
         official: OFFICIAL,
@@ -328,7 +347,6 @@ Deno.test({
         layout: { data: dataDir, out: layout, split: SPLIT },
       });
 
-      const all = cases();
       const prepared: { c: Case; cfg: TrainConfig; data: TrainData; dir: string; job: unknown }[] =
         [];
       for (const [i, c] of all.entries()) {
@@ -407,13 +425,15 @@ Deno.test({
             const ours = (s.terms[term] ?? 0) * w;
             const d = rel(ours, o.terms[key]);
             worstLoss = Math.max(worstLoss, d);
-            if (!(d <= TOL)) {
+            if (!(d <= TOL) && c.strict) {
               failures.push(`${label(c)} step ${k}: ${term} ${ours} vs ${key} ${o.terms[key]}`);
             }
           }
           const d = rel(s.loss, o.total);
           worstLoss = Math.max(worstLoss, d);
-          if (!(d <= TOL)) failures.push(`${label(c)} step ${k}: total ${s.loss} vs ${o.total}`);
+          if (!(d <= TOL) && c.strict) {
+            failures.push(`${label(c)} step ${k}: total ${s.loss} vs ${o.total}`);
+          }
         });
 
         // Every weight after the last step.
@@ -428,7 +448,7 @@ Deno.test({
             // allclose: |ours − official| ≤ ATOL + TOL·|official| element by element.
             const ratio = o.sub(t).abs().div(t.abs().mul(TOL).add(ATOL)).max().item();
             if (ratio > worstWeight) [worstWeight, worstName] = [ratio, name];
-            if (!(ratio <= 1)) {
+            if (!(ratio <= 1) && c.strict) {
               const diff = o.sub(t).abs().max().item(), scale = t.abs().max().item();
               const moved = t.sub(initState.get(name)!).abs().max().item();
               failures.push(
