@@ -7,7 +7,7 @@
  * @module
  */
 import { Command } from "npm:commander@^15";
-import { failTask, parseOrExit, runCommand } from "./task_exit.ts";
+import { failTask, noteDatasetFolder, parseOrExit, runCommand } from "./task_exit.ts";
 import { cuda, noGrad, setNumThreads } from "../tensor/index.ts";
 import { describeData, loadTrainData } from "../train/data.ts";
 import { evaluateModel, writeEvaluation } from "../train/evaluate.ts";
@@ -110,6 +110,7 @@ async function evaluate(argv: readonly string[]): Promise<void> {
     fail(2, `device ${config.device}: CUDA is not available in the linked libtorch`);
   }
   setNumThreads(config.threads);
+  if (config.dataset.kind === "folder") noteDatasetFolder(config.dataset.dir);
   const data = await loadTrainData(config);
   console.log(describeData(data));
   const model = await buildModel(config, data.numAttributes, data.groups);

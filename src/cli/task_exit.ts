@@ -89,11 +89,26 @@ export function failTask(
   Deno.exit(code);
 }
 
+/** The dataset folder the command works on, once known (for the hint after a data error). */
+let datasetFolder: string | null = null;
+
+/** Notes the dataset folder the command works on: a data error's hint then names the
+ * `deno task data inspect` command that checks all of it. */
+export function noteDatasetFolder(dir: string | null | undefined): void {
+  datasetFolder = dir ?? null;
+}
+
 /** What to do next after a known error, when there is something useful to say. */
 function hintFor(task: string, e: Error): string | undefined {
   if (e instanceof TaskError) return e.hint;
-  if (e instanceof DataError && task !== "data") {
-    return "`deno task data inspect <dataset folder>` lists every problem of a dataset at once";
+  if (e instanceof DataError && task !== "data" && datasetFolder !== null) {
+    let there = false;
+    try {
+      there = Deno.statSync(datasetFolder).isDirectory;
+    } catch { /* no such folder: nothing to inspect */ }
+    if (there) {
+      return `\`deno task data inspect ${datasetFolder}\` lists every problem of the dataset at once`;
+    }
   }
   if (e instanceof Deno.errors.PermissionDenied || e instanceof Deno.errors.NotADirectory) {
     return "choose a folder you can write to (--runs-dir, --out) or change its permissions";

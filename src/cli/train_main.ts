@@ -36,7 +36,7 @@ import {
 import { Progress } from "../run/progress.ts";
 import { createRunDir, isDir, writeJsonAtomic } from "../run/run_dir.ts";
 import { stopOnSignals } from "./stop.ts";
-import { failTask, runCommand, TaskError } from "./task_exit.ts";
+import { failTask, noteDatasetFolder, runCommand, TaskError } from "./task_exit.ts";
 import { parseTrainArgs, trainProgram } from "./train_args.ts";
 
 /** The resolved config of a new run, or of the run being resumed (with the allowed changes). */
@@ -101,6 +101,7 @@ async function train(argv: readonly string[]): Promise<void> {
     failTask("train", 2, `device ${config.device}: CUDA is not available in the linked libtorch`);
   }
   setNumThreads(config.threads);
+  if (config.dataset.kind === "folder") noteDatasetFolder(config.dataset.dir);
 
   if (config.dataset.kind === "synthetic") {
     const d = config.dataset;
