@@ -15,7 +15,7 @@ import { type GridRun, runExperimentGrid } from "../experiments/run_grid.ts";
 import { configFlag } from "../config/index.ts";
 import { addConfigFlags } from "./config_flags.ts";
 import { applyOverrides, gridStopToken, reportAndExit } from "./experiments.ts";
-import { failTask, parseOrExit } from "./task_exit.ts";
+import { parseOrExit, runCommand } from "./task_exit.ts";
 
 /** The training config flags ablate takes (from the one flag table). */
 const ABLATE_FLAGS = [configFlag("dataset"), configFlag("dataset.split")];
@@ -42,52 +42,50 @@ function program(): Command {
   return addConfigFlags(p, ABLATE_FLAGS);
 }
 
-function fail(code: number, msg: string): never {
-  return failTask("ablate", code, msg);
-}
-
 /** Runs `deno task ablate` with `argv`. */
 export async function main(argv: readonly string[]): Promise<void> {
+  await runCommand("ablate", argv, ablate, () => program().helpInformation());
+}
+
+async function ablate(argv: readonly string[]): Promise<void> {
   const o = parseOrExit("ablate", program(), argv) as Record<string, string | boolean | undefined>;
+  const seeds = o.seeds === undefined ? undefined : String(o.seeds).split(",").map((s) => {
+    const n = Number(s.trim());
+    if (!Number.isInteger(n) || n < 0) {
+      throw new ExperimentConfigError(`--seeds: "${s}" is not a non-negative integer`);
+    }
+    return n;
+  });
+  if (o.dataset && o.dataset !== "synthetic" && !o.split) {
+    throw new ExperimentConfigError("--split: a dataset folder needs its split, e.g. 25_5");
+  }
+  let darknet: string | null = o.cnn === false ? null : String(o.darknet);
+  if (darknet) {
+    try {
+      Deno.statSync(`${darknet}/model.json`);
+    } catch {
+      console.error(`ablate: no Darknet weights at ${darknet} (model.json); no CNN row`);
+      darknet = null;
+    }
+  }
+  const config = applyOverrides(
+    ablationConfig({
+      quick: o.quick === true,
+      seeds,
+      dataset: o.dataset as string | undefined,
+      split: o.split as string | undefined,
+      darknet,
+    }),
+    { out: o.out as string | undefined, base: o.base as string | undefined },
+  );
   let run: GridRun;
-  try {
-    const seeds = o.seeds === undefined ? undefined : String(o.seeds).split(",").map((s) => {
-      const n = Number(s.trim());
-      if (!Number.isInteger(n) || n < 0) {
-        throw new ExperimentConfigError(`--seeds: "${s}" is not a non-negative integer`);
-      }
-      return n;
-    });
-    if (o.dataset && o.dataset !== "synthetic" && !o.split) {
-      throw new ExperimentConfigError("--split: a dataset folder needs its split, e.g. 25_5");
-    }
-    let darknet: string | null = o.cnn === false ? null : String(o.darknet);
-    if (darknet) {
-      try {
-        Deno.statSync(`${darknet}/model.json`);
-      } catch {
-        console.error(`ablate: no Darknet weights at ${darknet} (model.json); no CNN row`);
-        darknet = null;
-      }
-    }
-    const config = applyOverrides(
-      ablationConfig({
-        quick: o.quick === true,
-        seeds,
-        dataset: o.dataset as string | undefined,
-        split: o.split as string | undefined,
-        darknet,
-      }),
-      { out: o.out as string | undefined, base: o.base as string | undefined },
-    );
+  {
     using stop = gridStopToken();
     run = await runExperimentGrid(config, {
       fresh: o.fresh === true,
       pictures: o.pictures !== false,
       stop,
     });
-  } catch (e) {
-    fail(e instanceof ExperimentConfigError ? 2 : 1, (e as Error).message);
   }
   if (run.report) {
     const rows = ablationRows(run.outcome.results);

@@ -41,7 +41,7 @@ import {
   syntheticVocabulary,
 } from "../attributes/synthetic.ts";
 import { flagReader, givenFlags } from "./flag_reader.ts";
-import { parseOrExit, runTask, UsageError } from "./task_exit.ts";
+import { parseOrExit, runCommand, UsageError } from "./task_exit.ts";
 
 const TASK = "attributes";
 
@@ -256,5 +256,7 @@ export async function runAttributes(argv: readonly string[]): Promise<Attributes
 
 /** Runs `deno task attributes` with `argv`. */
 export async function main(argv: readonly string[]): Promise<void> {
-  await runTask(TASK, () => attributesProgram().helpInformation(), () => runAttributes(argv));
+  await runCommand(TASK, argv, async (args) => {
+    await runAttributes(args);
+  }, () => attributesProgram().helpInformation());
 }

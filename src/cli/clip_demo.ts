@@ -21,7 +21,7 @@ import { FINETUNE_DEFAULTS } from "../clip/finetune_config.ts";
 import { finetuneClip } from "../clip/finetune.ts";
 import { runAttributes } from "./attributes.ts";
 import { flagReader, givenFlags } from "./flag_reader.ts";
-import { parseOrExit, runTask } from "./task_exit.ts";
+import { parseOrExit, runCommand } from "./task_exit.ts";
 
 const TASK = "clip:demo";
 
@@ -84,84 +84,86 @@ async function train(args: string[]): Promise<Record<string, unknown>> {
 
 /** Runs `deno task clip:demo` with `argv`. */
 export async function main(argv: readonly string[]): Promise<void> {
+  await runCommand(TASK, argv, clipDemo, () => program().helpInformation());
+}
+
+async function clipDemo(argv: readonly string[]): Promise<void> {
   const prog = program();
   parseOrExit(TASK, prog, argv);
   const v = givenFlags(prog);
-  await runTask(TASK, () => prog.helpInformation(), async () => {
-    const { z, flag } = await flagReader(v);
-    const posInt = z.coerce.number().int().positive();
-    const runsDir = flag("runs-dir", z.string().min(1), "runs");
-    const threads = flag("threads", posInt, FINETUNE_DEFAULTS.threads);
-    const t0 = performance.now();
+  const { z, flag } = await flagReader(v);
+  const posInt = z.coerce.number().int().positive();
+  const runsDir = flag("runs-dir", z.string().min(1), "runs");
+  const threads = flag("threads", posInt, FINETUNE_DEFAULTS.threads);
+  const t0 = performance.now();
 
-    console.log("== 1/3 clip:finetune: a small CLIP from scratch on the seen classes' captions");
-    const ft = await finetuneClip({
-      ...FINETUNE_DEFAULTS,
-      name: "clip-demo",
-      runsDir,
-      threads,
-      epochs: flag("epochs", posInt, FINETUNE_DEFAULTS.epochs),
-    });
-    if (ft.status !== "finished") throw new Error(`clip:finetune stopped early: ${ft.runDir}`);
-    const clipSeconds = ft.seconds;
-
-    console.log("\n== 2/3 attributes: every class of the synthetic scenes, 21 attributes");
-    const at = await runAttributes([
-      "--model",
-      ft.runDir,
-      "--synthetic",
-      "--out",
-      `${ft.runDir}/attributes`,
-      "--threads",
-      String(threads),
-    ]);
-
-    const result: Record<string, unknown> = {
-      auroc: at.auroc,
-      clipRun: ft.runDir,
-      attributes: at.csv,
-      groups: at.groups,
-      html: at.html,
-      clipSeconds: Math.round(clipSeconds),
-    };
-    if (!v["skip-dsva"]) {
-      const { dir } = await ensureSyntheticDataset({});
-      const budget = ["--seed", "0", "--threads", String(threads), "--runs-dir", runsDir];
-      if (v["dsva-epochs"]) budget.push("--epochs", String(flag("dsva-epochs", posInt, 1)));
-      if (v["dsva-batches"]) budget.push("--batches", String(flag("dsva-batches", posInt, 1)));
-      console.log("\n== 3/3 deno task train, same budget: DSVA on the true attributes ...");
-      const truth = await train(["--dataset", dir, "--name", "dsva-true-attributes", ...budget]);
-      console.log("   ... and DSVA on the CLIP-collected attributes");
-      const coll = await train([
-        "--dataset",
-        dir,
-        "--attributes",
-        at.csv,
-        "--groups",
-        at.groups,
-        "--name",
-        "dsva-clip-attributes",
-        ...budget,
-      ]);
-      const zt = truth.zsl as number, zc = coll.zsl as number;
-      Object.assign(result, {
-        zslTrue: zt,
-        zslCollected: zc,
-        gap: Math.round((zt - zc) * 1000) / 10,
-        chance: truth.chance,
-        dsvaTrueRun: truth.runDir,
-        dsvaCollectedRun: coll.runDir,
-      });
-      console.log(
-        `\nZSL accuracy on the unseen classes (same budget, seed 0):\n` +
-          `  DSVA on the true attributes:           ${(100 * zt).toFixed(1)}%\n` +
-          `  DSVA on the CLIP-collected attributes: ${(100 * zc).toFixed(1)}%\n` +
-          `  gap ${(100 * (zt - zc)).toFixed(1)} points (chance ${
-            (100 * (truth.chance as number)).toFixed(1)
-          }%); collected attributes: mean AUROC ${at.auroc?.toFixed(3)}`,
-      );
-    }
-    result.seconds = Math.round((performance.now() - t0) / 1000);
-    console.log(JSON.stringify(result));
+  console.log("== 1/3 clip:finetune: a small CLIP from scratch on the seen classes' captions");
+  const ft = await finetuneClip({
+    ...FINETUNE_DEFAULTS,
+    name: "clip-demo",
+    runsDir,
+    threads,
+    epochs: flag("epochs", posInt, FINETUNE_DEFAULTS.epochs),
   });
+  if (ft.status !== "finished") throw new Error(`clip:finetune stopped early: ${ft.runDir}`);
+  const clipSeconds = ft.seconds;
+
+  console.log("\n== 2/3 attributes: every class of the synthetic scenes, 21 attributes");
+  const at = await runAttributes([
+    "--model",
+    ft.runDir,
+    "--synthetic",
+    "--out",
+    `${ft.runDir}/attributes`,
+    "--threads",
+    String(threads),
+  ]);
+
+  const result: Record<string, unknown> = {
+    auroc: at.auroc,
+    clipRun: ft.runDir,
+    attributes: at.csv,
+    groups: at.groups,
+    html: at.html,
+    clipSeconds: Math.round(clipSeconds),
+  };
+  if (!v["skip-dsva"]) {
+    const { dir } = await ensureSyntheticDataset({});
+    const budget = ["--seed", "0", "--threads", String(threads), "--runs-dir", runsDir];
+    if (v["dsva-epochs"]) budget.push("--epochs", String(flag("dsva-epochs", posInt, 1)));
+    if (v["dsva-batches"]) budget.push("--batches", String(flag("dsva-batches", posInt, 1)));
+    console.log("\n== 3/3 deno task train, same budget: DSVA on the true attributes ...");
+    const truth = await train(["--dataset", dir, "--name", "dsva-true-attributes", ...budget]);
+    console.log("   ... and DSVA on the CLIP-collected attributes");
+    const coll = await train([
+      "--dataset",
+      dir,
+      "--attributes",
+      at.csv,
+      "--groups",
+      at.groups,
+      "--name",
+      "dsva-clip-attributes",
+      ...budget,
+    ]);
+    const zt = truth.zsl as number, zc = coll.zsl as number;
+    Object.assign(result, {
+      zslTrue: zt,
+      zslCollected: zc,
+      gap: Math.round((zt - zc) * 1000) / 10,
+      chance: truth.chance,
+      dsvaTrueRun: truth.runDir,
+      dsvaCollectedRun: coll.runDir,
+    });
+    console.log(
+      `\nZSL accuracy on the unseen classes (same budget, seed 0):\n` +
+        `  DSVA on the true attributes:           ${(100 * zt).toFixed(1)}%\n` +
+        `  DSVA on the CLIP-collected attributes: ${(100 * zc).toFixed(1)}%\n` +
+        `  gap ${(100 * (zt - zc)).toFixed(1)} points (chance ${
+          (100 * (truth.chance as number)).toFixed(1)
+        }%); collected attributes: mean AUROC ${at.auroc?.toFixed(3)}`,
+    );
+  }
+  result.seconds = Math.round((performance.now() - t0) / 1000);
+  console.log(JSON.stringify(result));
 }

@@ -16,7 +16,7 @@ import { FINETUNE_DEFAULTS, type FinetuneConfig } from "../clip/finetune_config.
 import { finetuneClip } from "../clip/finetune.ts";
 import { flagReader, givenFlags } from "./flag_reader.ts";
 import { signalExitCode, stopOnSignals } from "./stop.ts";
-import { parseOrExit, runTask, UsageError } from "./task_exit.ts";
+import { parseOrExit, runCommand, UsageError } from "./task_exit.ts";
 
 const TASK = "clip:finetune";
 
@@ -217,14 +217,13 @@ export async function finetuneConfigFromArgs(
 
 /** Runs `deno task clip:finetune` with `argv`. */
 export async function main(argv: readonly string[]): Promise<void> {
-  const help = () => finetuneProgram().helpInformation();
-  const { config, resumeDir } = await runTask(TASK, help, () => finetuneConfigFromArgs(argv));
+  await runCommand(TASK, argv, finetune, () => finetuneProgram().helpInformation());
+}
+
+async function finetune(argv: readonly string[]): Promise<void> {
+  const { config, resumeDir } = await finetuneConfigFromArgs(argv);
   using stop = stopOnSignals();
-  const r = await runTask(
-    TASK,
-    help,
-    () => finetuneClip(config, { resumeDir, stopRequested: stop.reason }),
-  );
+  const r = await finetuneClip(config, { resumeDir, stopRequested: stop.reason });
   if (r.status === "finished") {
     console.log(
       `done: ${r.steps} steps in ${r.seconds.toFixed(1)} s (${

@@ -24,7 +24,7 @@ import { inspectDataset, type InspectOptions, type InspectReport } from "../data
 import { contactSheet } from "../data/synthetic/contact_sheet.ts";
 import { ensureSyntheticDataset, SYNTHETIC_SPLIT } from "../data/synthetic/generate.ts";
 import { SCENE_CLASSES } from "../data/synthetic/vocabulary.ts";
-import { failTask, parseOrExit } from "./task_exit.ts";
+import { failTask, parseOrExit, runCommand } from "./task_exit.ts";
 
 const TASK = "data";
 
@@ -226,6 +226,10 @@ async function sheet(values: SheetFlags) {
 
 /** Runs `deno task data` with `argv`. */
 export async function main(argv: readonly string[]): Promise<void> {
+  await runCommand(TASK, argv, data);
+}
+
+async function data(argv: readonly string[]): Promise<void> {
   const chosen: { action?: () => Promise<void> } = {};
   const prog = program((a) => chosen.action = a);
   if (argv.length === 0) {
@@ -234,10 +238,5 @@ export async function main(argv: readonly string[]): Promise<void> {
   }
   parseOrExit(TASK, prog, argv);
   if (!chosen.action) failTask(TASK, 2, `unknown command "${argv[0]}"`);
-  try {
-    await chosen.action();
-  } catch (e) {
-    if (e instanceof DataError) failTask(TASK, 1, e.message);
-    throw e;
-  }
+  await chosen.action();
 }

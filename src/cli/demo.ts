@@ -5,10 +5,14 @@
  * @module
  */
 import { Command } from "npm:commander@^15";
-import { parseOrExit } from "./task_exit.ts";
+import { parseOrExit, runCommand } from "./task_exit.ts";
 
 /** Runs `deno task demo` (it takes no options but `--help`). */
 export async function main(argv: readonly string[]): Promise<void> {
+  await runCommand("demo", argv, demo);
+}
+
+async function demo(argv: readonly string[]): Promise<void> {
   parseOrExit(
     "demo",
     new Command("deno task demo")

@@ -7,7 +7,7 @@
  * @module
  */
 import { Command } from "npm:commander@^15";
-import { failTask, parseOrExit } from "./task_exit.ts";
+import { failTask, noteDatasetFolder, parseOrExit, runCommand } from "./task_exit.ts";
 import { cuda, noGrad, setNumThreads } from "../tensor/index.ts";
 import { describeData, loadTrainData } from "../train/data.ts";
 import { evaluateModel, writeEvaluation } from "../train/evaluate.ts";
@@ -49,6 +49,10 @@ function fail(code: number, msg: string): never {
 
 /** Runs `deno task eval` with `argv`. */
 export async function main(argv: readonly string[]): Promise<void> {
+  await runCommand("eval", argv, evaluate, () => program().helpInformation());
+}
+
+async function evaluate(argv: readonly string[]): Promise<void> {
   const prog = program();
   const o = parseOrExit("eval", prog, argv) as Record<string, string | boolean | undefined>;
   const given = (k: string) => prog.getOptionValueSource(k) === "cli";
@@ -106,6 +110,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     fail(2, `device ${config.device}: CUDA is not available in the linked libtorch`);
   }
   setNumThreads(config.threads);
+  if (config.dataset.kind === "folder") noteDatasetFolder(config.dataset.dir);
   const data = await loadTrainData(config);
   console.log(describeData(data));
   const model = await buildModel(config, data.numAttributes, data.groups);

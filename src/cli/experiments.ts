@@ -20,7 +20,7 @@ import { planGrid } from "../experiments/grid.ts";
 import { quickConfig } from "../experiments/presets.ts";
 import { type GridRun, runExperimentGrid } from "../experiments/run_grid.ts";
 import { stopOnSignals, type StopToken } from "./stop.ts";
-import { failTask, parseOrExit } from "./task_exit.ts";
+import { parseOrExit, runCommand } from "./task_exit.ts";
 
 function program(): Command {
   return new Command("deno task experiments")
@@ -103,31 +103,29 @@ export function reportAndExit(run: GridRun, extra: Record<string, unknown> = {})
 
 /** Runs `deno task experiments` with `argv`. */
 export async function main(argv: readonly string[]): Promise<void> {
+  await runCommand("experiments", argv, experiments, () => program().helpInformation());
+}
+
+async function experiments(argv: readonly string[]): Promise<void> {
   const o = parseOrExit("experiments", program(), argv) as Record<
     string,
     string | boolean | undefined
   >;
-  let config: ExperimentConfig;
-  try {
-    if (!o.config === !o.quick) {
-      throw new ExperimentConfigError("give exactly one of --config <file> or --quick");
-    }
-    config = o.quick ? quickConfig() : await readExperimentConfig(String(o.config));
-    config = applyOverrides(config, {
-      out: o.out as string | undefined,
-      base: o.base as string | undefined,
-    });
-  } catch (e) {
-    if (e instanceof ExperimentConfigError) failTask("experiments", 2, e.message);
-    throw e;
+  if (!o.config === !o.quick) {
+    throw new ExperimentConfigError("give exactly one of --config <file> or --quick");
+  }
+  let config = o.quick ? quickConfig() : await readExperimentConfig(String(o.config));
+  config = applyOverrides(config, {
+    out: o.out as string | undefined,
+    base: o.base as string | undefined,
+  });
+  if (o.list) {
+    const plan = await planGrid(config, config.out);
+    for (const c of plan.cells) console.log(`${c.id}  (${c.steps} steps)`);
+    finish(0, { cells: plan.cells.length, dir: plan.dir });
   }
   let run: GridRun;
-  try {
-    if (o.list) {
-      const plan = await planGrid(config, config.out);
-      for (const c of plan.cells) console.log(`${c.id}  (${c.steps} steps)`);
-      finish(0, { cells: plan.cells.length, dir: plan.dir });
-    }
+  {
     using stop = gridStopToken();
     run = await runExperimentGrid(config, {
       fresh: o.fresh === true,
@@ -135,8 +133,6 @@ export async function main(argv: readonly string[]): Promise<void> {
       reportOnly: o.reportOnly === true,
       stop,
     });
-  } catch (e) {
-    failTask("experiments", e instanceof ExperimentConfigError ? 2 : 1, (e as Error).message);
   }
   reportAndExit(run);
 }

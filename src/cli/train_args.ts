@@ -4,6 +4,7 @@ import { Command } from "npm:commander@^15";
 import { CONFIG_FLAGS } from "../config/flags.ts";
 import { ConfigError, parsePartialConfig, type PartialConfig } from "../config/index.ts";
 import { addConfigFlags, flagSource, readConfigFlags, setPath } from "./config_flags.ts";
+import { quietCommander } from "./task_exit.ts";
 
 /** What the command line asks for. */
 export interface TrainArgs {
@@ -43,7 +44,7 @@ export function trainProgram(): Command {
 /** Parses the train command line. Throws {@link ConfigError} for bad values (naming the flag),
  * commander's error for unknown flags. */
 export function parseTrainArgs(argv: readonly string[]): TrainArgs {
-  const prog = trainProgram();
+  const prog = quietCommander(trainProgram());
   prog.parse([...argv], { from: "user" });
   const o = prog.opts() as Record<string, unknown>;
   const { fields, sources } = readConfigFlags(prog, CONFIG_FLAGS);

@@ -7,7 +7,6 @@
  * `--resume <runDir>`); 1 training failed (e.g. a non-finite loss); 2 bad configuration.
  * @module
  */
-import { CommanderError } from "npm:commander@^15";
 import { ensureSyntheticDataset } from "../data/synthetic/generate.ts";
 import { cuda, setNumThreads } from "../tensor/index.ts";
 import { describeData, loadTrainData } from "../train/data.ts";
@@ -37,6 +36,7 @@ import {
 import { Progress } from "../run/progress.ts";
 import { createRunDir, isDir, writeJsonAtomic } from "../run/run_dir.ts";
 import { stopOnSignals } from "./stop.ts";
+import { failTask, noteDatasetFolder, runCommand, TaskError } from "./task_exit.ts";
 import { parseTrainArgs, trainProgram } from "./train_args.ts";
 
 /** The resolved config of a new run, or of the run being resumed (with the allowed changes). */
@@ -83,25 +83,13 @@ function exitWith(code: number, last: unknown): never {
 
 /** Runs `deno task train` with `argv`. */
 export async function main(argv: readonly string[]): Promise<void> {
+  await runCommand("train", argv, train, () => trainProgram().helpInformation());
+}
+
+async function train(argv: readonly string[]): Promise<void> {
   const wall0 = performance.now();
-  let args: ReturnType<typeof parseTrainArgs>;
-  let resolved: SourcedConfig & { resumeDir: string | null };
-  try {
-    args = parseTrainArgs(argv);
-    resolved = await resolve(args);
-  } catch (e) {
-    if (e instanceof CommanderError) {
-      if (e.code === "commander.helpDisplayed" || e.code === "commander.help") Deno.exit(0);
-      console.error(`train: ${e.message}`);
-      console.error(trainProgram().helpInformation());
-      Deno.exit(2);
-    }
-    if (e instanceof ConfigError) {
-      console.error(`train: ${e.message}`);
-      exitWith(2, { error: e.message });
-    }
-    throw e;
-  }
+  const args = parseTrainArgs(argv);
+  const resolved = await resolve(args);
   const { config, resumeDir } = resolved;
   console.log(`resolved config${resumeDir ? ` (resuming ${resumeDir})` : ""}:`);
   console.log(JSON.stringify(config, null, 2));
@@ -110,11 +98,10 @@ export async function main(argv: readonly string[]): Promise<void> {
   if (args.printConfig) exitWith(0, config);
 
   if (config.device.startsWith("cuda") && !cuda.isAvailable()) {
-    const msg = `device ${config.device}: CUDA is not available in the linked libtorch`;
-    console.error(`train: ${msg}`);
-    exitWith(2, { error: msg });
+    failTask("train", 2, `device ${config.device}: CUDA is not available in the linked libtorch`);
   }
   setNumThreads(config.threads);
+  if (config.dataset.kind === "folder") noteDatasetFolder(config.dataset.dir);
 
   if (config.dataset.kind === "synthetic") {
     const d = config.dataset;
@@ -165,8 +152,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     progress.clear();
     stop.dispose();
     if (e instanceof NonFiniteLossError) {
-      console.error(`train: ${e.message}`);
-      exitWith(1, { runDir, error: e.message, step: e.step });
+      throw new TaskError(e.message, { fields: { runDir, step: e.step }, cause: e });
     }
     throw e;
   }

@@ -4,9 +4,8 @@
  * @module
  */
 import { Command } from "npm:commander@^15";
-import { ConfigError } from "../config/index.ts";
 import { vizRun } from "../experiments/viz.ts";
-import { failTask, parseOrExit } from "./task_exit.ts";
+import { failTask, parseOrExit, runCommand } from "./task_exit.ts";
 
 function program(): Command {
   return new Command("deno task viz")
@@ -35,6 +34,10 @@ function fail(code: number, msg: string): never {
 
 /** Runs `deno task viz` with `argv`. */
 export async function main(argv: readonly string[]): Promise<void> {
+  await runCommand("viz", argv, viz, () => program().helpInformation());
+}
+
+async function viz(argv: readonly string[]): Promise<void> {
   const o = parseOrExit("viz", program(), argv);
   const images = Number(o.images);
   if (!Number.isInteger(images) || images < 0) {
@@ -47,35 +50,30 @@ export async function main(argv: readonly string[]): Promise<void> {
   } catch {
     fail(2, `--run ${runDir}: not a run folder (no config.json)`);
   }
-  try {
-    const r = await vizRun(runDir, {
-      images,
-      unseenOnly: o.unseenOnly === true,
-      files: o.image as string[],
-      which: o.which as "best" | "last",
-      out: o.out as string | undefined,
-    });
-    for (const p of r.pictures) {
-      console.log(
-        `${r.out}/${p.file}: ${p.trueClass}${p.unseen ? " (unseen)" : ""} → ${p.predictedGzsl}` +
-          ` · ${
-            p.attributes.map((a) => `${a.name} ${a.value.toFixed(2)}${a.inClass ? " ✓" : ""}`).join(
-              ", ",
-            )
-          }`,
-      );
-    }
-    console.log(`pictures: ${r.html}`);
-    console.log(JSON.stringify({
-      runDir: r.runDir,
-      html: r.html,
-      json: r.json,
-      checkpoint: r.checkpoint,
-      pictures: r.pictures.map((p) => `${r.out}/${p.file}`),
-    }));
-    Deno.exit(0);
-  } catch (e) {
-    if (e instanceof ConfigError) fail(2, e.message);
-    fail(1, (e as Error).message);
+  const r = await vizRun(runDir, {
+    images,
+    unseenOnly: o.unseenOnly === true,
+    files: o.image as string[],
+    which: o.which as "best" | "last",
+    out: o.out as string | undefined,
+  });
+  for (const p of r.pictures) {
+    console.log(
+      `${r.out}/${p.file}: ${p.trueClass}${p.unseen ? " (unseen)" : ""} → ${p.predictedGzsl}` +
+        ` · ${
+          p.attributes.map((a) => `${a.name} ${a.value.toFixed(2)}${a.inClass ? " ✓" : ""}`).join(
+            ", ",
+          )
+        }`,
+    );
   }
+  console.log(`pictures: ${r.html}`);
+  console.log(JSON.stringify({
+    runDir: r.runDir,
+    html: r.html,
+    json: r.json,
+    checkpoint: r.checkpoint,
+    pictures: r.pictures.map((p) => `${r.out}/${p.file}`),
+  }));
+  Deno.exit(0);
 }

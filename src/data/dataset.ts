@@ -100,6 +100,7 @@ export interface DatasetLayout {
 export function findDatasetLayout(dir: string): DatasetLayout {
   dir = dir.replace(/\/+$/, "");
   const images = `${dir}/images`;
+  if (!exists(dir)) throw new DataError(dir, "no such dataset folder");
   if (!exists(images)) throw new DataError(dir, "has no images/ folder (one sub-folder per class)");
   let attributes = ["csv", "npy", "json"].map((e) => `${dir}/attributes.${e}`).find(exists);
   if (!attributes && exists(`${dir}/attributes`)) {

@@ -26,6 +26,7 @@ export interface ShapeMismatch {
 /** Thrown by `loadStateDict` when keys or shapes do not match; the message and
  * the fields list every problem, so one run shows all of them. */
 export class StateDictError extends Error {
+  override name = "StateDictError";
   /** Keys of the module absent from the state dict. */
   readonly missingKeys: string[];
   /** Keys of the state dict the module does not have. */

@@ -2,6 +2,8 @@
  * seen/unseen classes, and the images split into training, held-out seen, test-seen and
  * test-unseen lists. */
 import { scaleAttributeMatrix } from "../data/attributes.ts";
+import { DataError, listSome } from "../data/errors.ts";
+import { validateImages } from "../data/validate.ts";
 import { findDatasetLayout, openDataset, type ZslDataset } from "../data/dataset.ts";
 import type { Sample } from "../data/loader.ts";
 import { Rng } from "../data/rng.ts";
@@ -114,8 +116,20 @@ export function trainingAttributes(
   return { ...scaled, groups };
 }
 
-/** The run's data from its config. */
-export async function loadTrainData(config: TrainConfig): Promise<TrainData> {
+/** Options of {@link loadTrainData}. */
+export interface LoadTrainDataOptions {
+  /** Check every image of the run (training, held-out and test) by its header and end before
+   * returning, so that an empty, cut-short or non-image file fails here, named, rather than in
+   * the middle of training (default true; see `validateImages` in src/data/validate.ts). */
+  validateImages?: boolean;
+}
+
+/** The run's data from its config; unless `opts.validateImages` is false, a {@link DataError}
+ * when any of its images is damaged (all of them listed). */
+export async function loadTrainData(
+  config: TrainConfig,
+  opts: LoadTrainDataOptions = {},
+): Promise<TrainData> {
   const ds = await openTrainDataset(config);
   const { cols } = ds.attributes;
   const scaled = trainingAttributes(ds, config);
@@ -123,7 +137,7 @@ export async function loadTrainData(config: TrainConfig): Promise<TrainData> {
   const { train, heldout } = holdOut(trainval, config.heldoutFraction, config.seed);
   const seen = [...ds.split.seen], unseen = [...ds.split.unseen];
   if (unseen.length === 0) throw new Error(`split ${ds.split.name} has no unseen classes`);
-  return {
+  const data: TrainData = {
     root: ds.root,
     split: ds.split.name === "default" && config.dataset.kind === "synthetic"
       ? SYNTHETIC_SPLIT
@@ -145,6 +159,28 @@ export async function loadTrainData(config: TrainConfig): Promise<TrainData> {
     testSeen: ds.split.testSeen.map((i) => ds.samples[i]),
     testUnseen: ds.split.testUnseen.map((i) => ds.samples[i]),
   };
+  if (opts.validateImages ?? true) await checkRunImages(data);
+  return data;
+}
+
+/** Throws a {@link DataError} listing every damaged image of the run (the fast header check). */
+async function checkRunImages(d: TrainData): Promise<void> {
+  const paths = [...d.train, ...d.heldout, ...d.testSeen, ...d.testUnseen].map((s) => s.path);
+  const bad = await validateImages(paths);
+  if (bad.length === 0) return;
+  if (bad.length === 1) {
+    throw new DataError(
+      bad[0].path,
+      `${bad[0].problem} (found by the check of the run's ${paths.length} images; replace or ` +
+        `remove the file)`,
+    );
+  }
+  throw new DataError(
+    d.root,
+    `${bad.length} of the run's ${paths.length} images are damaged or not images: ${
+      listSome(bad.map((b) => `${b.path}: ${b.problem}`), 5)
+    }`,
+  );
 }
 
 /** A short description of the data for logs, the resolved defaults said out loud (how the

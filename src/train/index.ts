@@ -9,7 +9,7 @@
  */
 export type { BackboneConfig, DatasetConfig, SelectionRule, TrainConfig } from "../config/types.ts";
 export { describeData, holdOut, loadTrainData, trainingAttributes } from "./data.ts";
-export type { TrainData } from "./data.ts";
+export type { LoadTrainDataOptions, TrainData } from "./data.ts";
 export { batchToTensor, imagesToTensor, labelsToTensor } from "../data/tensor.ts";
 export { buildBackbone, buildModel } from "./model.ts";
 export { acInTraining, runRecipe } from "./recipe.ts";
