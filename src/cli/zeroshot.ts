@@ -91,7 +91,11 @@ export async function runZeroshotCommand(
   const { z, flag } = await flagReader(v);
   if (!v.model) fail("--model is required (a CLIP folder, or a clip:finetune run folder)");
   if (v.prompts && v.template) fail("give --prompts FILE or --template T, not both");
-  const gamma = flag("gamma", z.coerce.number().refine(Number.isFinite, "not a number"), 0);
+  const gamma = flag<number | undefined>(
+    "gamma",
+    z.coerce.number().refine(Number.isFinite, "not a number"),
+    undefined,
+  );
   const limit = flag("limit", z.coerce.number().int().positive(), 0) || null;
   const batchSize = flag("batch-size", z.coerce.number().int().positive(), 64);
   const runsDir = flag("runs-dir", z.string().min(1), "runs");
@@ -128,7 +132,9 @@ export async function runZeroshotCommand(
   const aliases = v.aliases ? await readAliases(String(v.aliases), data.classes) : {};
   const model = String(v.model);
   console.log(
-    `zeroshot: ${model}; ${templates.length} template(s) (${templateSource}); γ ${gamma}` +
+    `zeroshot: ${model}; ${templates.length} template(s) (${templateSource}); γ ${
+      gamma ?? "0 (CLIP default)"
+    }` +
       (limit ? `; at most ${limit} images per class and list` : ""),
   );
   const zs = await runZeroShot({

@@ -92,7 +92,10 @@ export function splitAccuracy(
   test: ScoredImages,
   seen: readonly number[],
   unseen: readonly number[],
-  gamma: { gamma: number; rule: string } = { gamma: 0, rule: "0 (CLIP: no seen-class training)" },
+  gamma: { gamma: number; rule: string } = {
+    gamma: 0,
+    rule: "CLIP default 0 (no held-out images)",
+  },
 ): SplitResult {
   const isUnseen = new Set(unseen);
   const u = selectRows(test, [...test.labels.keys()].filter((i) => isUnseen.has(test.labels[i])));
