@@ -3,7 +3,7 @@
  * ensembling: every template's text embedding L2-normalised, averaged, normalised again). The
  * CLIP is loaded only when something has to be encoded. */
 import { isFile } from "../../ffi/fs.ts";
-import type { Device, Tensor } from "../tensor/index.ts";
+import { type Device, type Tensor, zeros } from "../tensor/index.ts";
 import type { Sample } from "../data/loader.ts";
 import { CLIP as CLIP_NORM } from "../data/normalize.ts";
 import { embedImages, encodePhrases, resolveModelDir } from "../attributes/collect.ts";
@@ -82,7 +82,9 @@ export async function zeroShotEmbeddings(r: EmbedRequest): Promise<ZeroShotEmbed
       ci?.embeddings.dispose();
       const { model } = await getClip();
       log(`encoding ${paths.length} images (${size}×${size}) ...`);
-      images = await embedImages(model, r.samples, { batchSize: r.batchSize ?? 64 });
+      images = r.samples.length === 0
+        ? zeros([0, model.config.projectionDim])
+        : await embedImages(model, r.samples, { batchSize: r.batchSize ?? 64 });
       nImages = paths.length;
       if (useCache) {
         imageState = "miss";
