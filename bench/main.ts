@@ -27,6 +27,11 @@ const SUITES: Record<string, Suite> = {
     describe: "tiny CLIP contrastive fine-tuning step images/s, Deno vs transformers CLIPModel",
     load: () => import("./clip.ts"),
   },
+  zeroshot: {
+    describe: "CLIP image encoding images/s (zero-shot), loadClip + CLIPModel vs transformers " +
+      "on the same weights",
+    load: () => import("./zeroshot.ts"),
+  },
   train: {
     describe: "DSVA training step images/s (default run's model + batch), Deno vs PyTorch eager;" +
       " --memory: live tensors + RSS over --steps (2000)",

@@ -8,11 +8,15 @@
  *    synthetic attributes; the mean per-attribute AUROC against the true attributes;
  * 3. `deno task train` twice with the same budget and seed, on the same images and split: DSVA
  *    on the true attributes, and DSVA on the collected ones (`--attributes`, `--groups`);
- *    both ZSL accuracies (unseen classes) and their gap are printed.
+ *    both ZSL accuracies (unseen classes) and their gap are printed, next to the CLIP's own
+ *    prompt zero-shot ZSL on the same split (`deno task zeroshot`'s computation; the classes as
+ *    their names, and described by their attributes' words, since this CLIP has never read an
+ *    unseen class's name).
  *
  * Options: --runs-dir DIR (runs), --epochs N (CLIP epochs), --dsva-epochs N, --dsva-batches N
  * (DSVA budget; default `deno task train`'s), --skip-dsva, --threads N. The last line is a JSON
- * object: `auroc`, `zslCollected`, `zslTrue`, `gap` (points) and the run folders.
+ * object: `auroc`, `zslCollected`, `zslTrue`, `gap` (points), `clipZeroShot` (`{names,
+ * descriptions}`, each `{zsl, gzsl, allClasses}`) and the run folders.
  * @module
  */
 import { Command } from "npm:commander@^15";
@@ -22,6 +26,10 @@ import { finetuneClip } from "../clip/finetune.ts";
 import { runAttributes } from "./attributes.ts";
 import { flagReader, givenFlags } from "./flag_reader.ts";
 import { parseOrExit, runCommand } from "./task_exit.ts";
+import { resolveConfig } from "../config/index.ts";
+import { loadTrainData } from "../train/data.ts";
+import { runZeroShot } from "../zeroshot/run.ts";
+import { syntheticDescriptions } from "../zeroshot/synthetic.ts";
 
 const TASK = "clip:demo";
 
@@ -119,8 +127,38 @@ async function clipDemo(argv: readonly string[]): Promise<void> {
     String(threads),
   ]);
 
+  console.log("\n   CLIP zero-shot on the same split (prompts alone, deno task zeroshot) ...");
+  const split = await loadTrainData(resolveConfig({}));
+  const zs = async (aliases: Record<string, string>) => {
+    const z = await runZeroShot({ model: ft.runDir, data: split, aliases });
+    return {
+      zsl: z.split.zsl,
+      gzsl: z.split.gzsl,
+      ausuc: z.split.ausuc,
+      allClasses: z.allClasses,
+    };
+  };
+  const zsNames = await zs({}), zsDesc = await zs(syntheticDescriptions());
+  const clipZeroShot = {
+    names: {
+      ...zsNames,
+      allClasses: {
+        top1: zsNames.allClasses.top1,
+        meanPerClass: zsNames.allClasses.meanPerClass,
+      },
+    },
+    descriptions: {
+      ...zsDesc,
+      allClasses: { top1: zsDesc.allClasses.top1, meanPerClass: zsDesc.allClasses.meanPerClass },
+    },
+  };
+  const pctz = (x: number) => `${(100 * x).toFixed(1)}%`;
+  const zsLines = `  CLIP zero-shot, class names:           ${pctz(zsNames.zsl)}\n` +
+    `  CLIP zero-shot, class descriptions:    ${pctz(zsDesc.zsl)}`;
+
   const result: Record<string, unknown> = {
     auroc: at.auroc,
+    clipZeroShot,
     clipRun: ft.runDir,
     attributes: at.csv,
     groups: at.groups,
@@ -161,9 +199,9 @@ async function clipDemo(argv: readonly string[]): Promise<void> {
         `  DSVA on the CLIP-collected attributes: ${(100 * zc).toFixed(1)}%\n` +
         `  gap ${(100 * (zt - zc)).toFixed(1)} points (chance ${
           (100 * (truth.chance as number)).toFixed(1)
-        }%); collected attributes: mean AUROC ${at.auroc?.toFixed(3)}`,
+        }%); collected attributes: mean AUROC ${at.auroc?.toFixed(3)}\n${zsLines}`,
     );
-  }
+  } else console.log(`\nZSL accuracy on the unseen classes:\n${zsLines}`);
   result.seconds = Math.round((performance.now() - t0) / 1000);
   console.log(JSON.stringify(result));
 }

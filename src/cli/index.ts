@@ -19,4 +19,5 @@ export const COMMANDS: Readonly<Record<string, string>> = {
   attributes: "attributes.ts",
   "clip:finetune": "clip_finetune.ts",
   "clip:demo": "clip_demo.ts",
+  zeroshot: "zeroshot.ts",
 };

@@ -19,6 +19,7 @@ import {
   scoreSamples,
 } from "./scoring.ts";
 import type { TrainConfig } from "../config/types.ts";
+import { type ClipBaseline, clipZeroShotBaseline } from "../zeroshot/baseline.ts";
 
 /** What the evaluation found. Accuracies are fractions. */
 export interface Evaluation {
@@ -38,6 +39,9 @@ export interface Evaluation {
   badImages: ImageProblem[];
   /** The test scores (not serialised). */
   test: ScoredSet;
+  /** A CLIP backbone's own prompt zero-shot numbers on the same split (null for other
+   * backbones, or a CLIP without a text tower). */
+  clipBaseline: ClipBaseline | null;
 }
 
 /** Options of {@link evaluateModel}. */
@@ -84,6 +88,7 @@ export async function evaluateModel(
     images: { heldout: heldout?.n ?? 0, testSeen: testSeen.n, testUnseen: testUnseen.n },
     badImages: [...(heldout?.badImages ?? []), ...(test.badImages ?? [])],
     test,
+    clipBaseline: await clipZeroShotBaseline(config, data),
   };
 }
 
@@ -131,6 +136,7 @@ export function evalReport(ev: Evaluation, data: TrainData, config: TrainConfig,
       gammaRule: r.gammaRule,
     };
   });
+  if (ev.clipBaseline) rows.push({ ...ev.clipBaseline }); // same split, CLIP's prompts alone
   const official = src.selection.includes("official");
   const report: EvalReport = {
     title: `DSVA evaluation — ${data.split} on ${data.root}`,
@@ -200,6 +206,7 @@ export function evalSummary(ev: Evaluation, report: EvalReport, src: EvalSource)
     acAtTest: ev.acAtTest,
     branches: Object.fromEntries(BRANCHES.map((b) => [b, strip(ev.branches[b])])),
     images: ev.images,
+    ...(ev.clipBaseline ? { baselines: { clipZeroShot: ev.clipBaseline } } : {}),
     ...(ev.badImages.length ? { badImages: ev.badImages } : {}),
     meta: report.meta,
     notes: report.notes,

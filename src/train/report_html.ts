@@ -28,6 +28,18 @@ export interface ReportEval {
     }
   >;
   curve?: { S: number[]; U: number[] };
+  /** Baseline rows on the same split (a CLIP backbone's own zero-shot numbers). */
+  baselines?: {
+    clipZeroShot?: {
+      branch: string;
+      zsl: number;
+      S: number;
+      U: number;
+      H: number;
+      ausuc: number;
+      gamma: number;
+    };
+  };
   /** The best test epochs by ZSL accuracy and by H (1-based), when training recorded them. */
   testBest?: {
     zsl: { epoch: number; zsl: number; S: number; U: number; H: number } | null;
@@ -137,6 +149,14 @@ th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}
         `<tr><td>${esc(name)}</td><td>${pct(b.zsl)}</td><td>${pct(b.S)}</td><td>${pct(b.U)}</td>` +
           `<td>${pct(b.H)}</td><td>${pct(b.ausuc)}</td><td>${Number(b.gamma.toPrecision(4))}</td>` +
           `<td>${pct(b.oracleH.H)} (S ${pct(b.oracleH.S)}, U ${pct(b.oracleH.U)})</td></tr>`,
+      );
+    }
+    const zs = ev.baselines?.clipZeroShot;
+    if (zs) {
+      parts.push(
+        `<tr><td>${esc(zs.branch)}</td><td>${pct(zs.zsl)}</td><td>${pct(zs.S)}</td>` +
+          `<td>${pct(zs.U)}</td><td>${pct(zs.H)}</td><td>${pct(zs.ausuc)}</td>` +
+          `<td>${Number(zs.gamma.toPrecision(4))}</td><td>–</td></tr>`,
       );
     }
     parts.push(

@@ -1,0 +1,128 @@
+/** The two embedding matrices zero-shot classification compares, through the cache: unit-length
+ * image embeddings of the samples, and one unit-length text embedding per class (CLIP's prompt
+ * ensembling: every template's text embedding L2-normalised, averaged, normalised again). The
+ * CLIP is loaded only when something has to be encoded. */
+import { isFile } from "../../ffi/fs.ts";
+import { type Device, type Tensor, zeros } from "../tensor/index.ts";
+import type { Sample } from "../data/loader.ts";
+import { CLIP as CLIP_NORM } from "../data/normalize.ts";
+import { embedImages, encodePhrases, resolveModelDir } from "../attributes/collect.ts";
+import { loadClip, type LoadedClip } from "./load.ts";
+import { imageCacheKey, readCached, textCacheKey, writeCached } from "./cache.ts";
+
+/** Where each matrix came from. */
+export type CacheState = "hit" | "miss" | "off";
+
+/** The embeddings and how they were obtained. */
+export interface ZeroShotEmbeddings {
+  /** [N, P] unit rows, the samples in order (CPU). */
+  images: Tensor;
+  /** [C, P] unit rows, the classes in order (CPU). */
+  text: Tensor;
+  /** exp(logit_scale): CLIP's inverse softmax temperature. */
+  scale: number;
+  cache: { images: CacheState; text: CacheState };
+  /** Images and prompt texts encoded in this call (0 and 0 on two cache hits). */
+  encoded: { images: number; texts: number };
+}
+
+/** What to embed. */
+export interface EmbedRequest {
+  /** The CLIP (see {@link loadClip}). */
+  model: string;
+  /** The hash of its files (see `hashFiles`): the cache key's part for the weights. */
+  weightsHash: string;
+  samples: readonly Sample[];
+  /** Per class, the texts put into the templates (usually one: its readable name or alias). */
+  classTexts: readonly string[];
+  templates: readonly string[];
+  device?: Device;
+  batchSize?: number;
+  /** Read and write the cache (default true). */
+  useCache?: boolean;
+  log?: (line: string) => void;
+}
+
+/** The model's input side from its config.json (no weights read), or null when it has none. */
+function configImageSize(model: string): number | null {
+  try {
+    const dir = resolveModelDir(model);
+    if (!isFile(`${dir}/config.json`)) return null;
+    const cfg = JSON.parse(Deno.readTextFileSync(`${dir}/config.json`));
+    const size = cfg.vision_config?.image_size ?? 224;
+    return typeof size === "number" ? size : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The transform the image embeddings are computed under (part of their cache key). */
+function transformOf(size: number) {
+  return { transform: `clipEvalTransform(${size})`, ...CLIP_NORM };
+}
+
+/** Image and class-text embeddings of `r`, each read from the cache when it is there. */
+export async function zeroShotEmbeddings(r: EmbedRequest): Promise<ZeroShotEmbeddings> {
+  const log = r.log ?? (() => {});
+  const useCache = r.useCache ?? true;
+  let clip: LoadedClip | null = null;
+  const getClip = async () => (clip ??= await loadClip(r.model, r.device ?? "cpu"));
+  try {
+    const prompts = r.classTexts.map((c) => r.templates.map((t) => t.replaceAll("{}", c)));
+    let size = configImageSize(r.model);
+    if (size === null) size = (await getClip()).model.config.vision.imageSize;
+    const paths = r.samples.map((s) => s.path);
+    const imageKey = imageCacheKey(r.weightsHash, transformOf(size), paths);
+    const textKey = textCacheKey(r.weightsHash, prompts);
+
+    let images: Tensor, imageState: CacheState = useCache ? "hit" : "off", nImages = 0;
+    const ci = useCache ? await readCached(imageKey) : null;
+    if (ci && ci.embeddings.size(0) === paths.length) images = ci.embeddings;
+    else {
+      ci?.embeddings.dispose();
+      const { model } = await getClip();
+      log(`encoding ${paths.length} images (${size}×${size}) ...`);
+      images = r.samples.length === 0
+        ? zeros([0, model.config.projectionDim])
+        : await embedImages(model, r.samples, { batchSize: r.batchSize ?? 64 });
+      nImages = paths.length;
+      if (useCache) {
+        imageState = "miss";
+        await writeCached(imageKey, images, {
+          kind: "image",
+          model: r.model,
+          images: `${nImages}`,
+        });
+      }
+    }
+
+    let text: Tensor, scale: number, textState: CacheState = useCache ? "hit" : "off", nTexts = 0;
+    const ct = useCache ? await readCached(textKey) : null;
+    if (ct && ct.embeddings.size(0) === prompts.length && ct.meta.scale) {
+      text = ct.embeddings;
+      scale = Number(ct.meta.scale);
+    } else {
+      ct?.embeddings.dispose();
+      const { model, tokenizer } = await getClip();
+      nTexts = prompts.length * r.templates.length;
+      log(
+        `encoding ${nTexts} prompts (${r.classTexts.length} classes × ${r.templates.length} templates) ...`,
+      );
+      text = encodePhrases(model, tokenizer, r.classTexts.map((c) => [c]), r.templates);
+      scale = Math.exp(model.logitScale.item() as number);
+      if (useCache) {
+        textState = "miss";
+        await writeCached(textKey, text, { kind: "text", model: r.model, scale: String(scale) });
+      }
+    }
+    return {
+      images,
+      text,
+      scale,
+      cache: { images: imageState, text: textState },
+      encoded: { images: nImages, texts: nTexts },
+    };
+  } finally {
+    (clip as LoadedClip | null)?.model.dispose();
+  }
+}
