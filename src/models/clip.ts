@@ -10,7 +10,8 @@ import type { FactoryOptions } from "../nn/module.ts";
 import { VisionTransformer } from "./vit.ts";
 import { type ViTConfig, vitConfigFromHf } from "./vit_config.ts";
 import { type CLIPTextConfig, clipTextConfigFromHf, CLIPTextTransformer } from "./clip_text.ts";
-import { readHfFolder } from "./pretrained.ts";
+import { CLIPVisionModel, readHfFolder } from "./pretrained.ts";
+import { isDir } from "../../ffi/fs.ts";
 import {
   checkActivation,
   checkFormat,
@@ -353,4 +354,24 @@ export function describeClip(
     `${t.numLayers} layers, ${t.numHeads} heads, context ${t.maxPositionEmbeddings}, vocab ` +
     `${t.vocabSize}; embed ${c.projectionDim}; activation ${v.act} (${actNote}); ` +
     `${(parameters / 1e6).toFixed(2)}M parameters`;
+}
+
+/** The image tower of any CLIP source (see {@link CLIPModel.fromPretrained}): a Hugging Face
+ * folder through `CLIPVisionModel` (vision-only folders too), a weights file through the whole
+ * model, whose text tower and projections are then freed. */
+export async function clipVisionTower(
+  path: string,
+  opts: CLIPLoadOptions = {},
+): Promise<VisionTransformer> {
+  if (isDir(path) && (opts.format ?? "hf") === "hf" && !opts.activation) {
+    const v = (await CLIPVisionModel.fromPretrained(path)).vision;
+    if (opts.device) v.to(opts.device);
+    return v;
+  }
+  const clip = await CLIPModel.fromPretrained(path, opts);
+  clip.textModel.dispose();
+  clip.textProjection.dispose();
+  clip.visualProjection.dispose();
+  clip.logitScale.dispose();
+  return clip.visionModel;
 }

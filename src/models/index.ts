@@ -33,7 +33,17 @@ export {
   CLIPTextTransformer,
 } from "./clip_text.ts";
 export {
+  type CLIPActivation,
+  CLIPSourceError,
+  type CLIPFormat,
+  DEFAULT_ACTIVATION,
+  detectClipFormat,
+} from "./clip_sources.ts";
+export {
   type CLIPConfig,
+  type CLIPLoadOptions,
+  clipVisionTower,
+  describeClip,
   clipConfigFromHf,
   clipConfigToHf,
   type CLIPInputs,
@@ -42,6 +52,7 @@ export {
   type EncodeOptions,
   hfClipWeights,
   l2Normalize,
+  withActivation,
 } from "./clip.ts";
 export {
   CLIPTokenizer,
@@ -49,4 +60,5 @@ export {
   type CLIPTokenizerOptions,
   type TokenizedBatch,
   type TokenizeOptions,
+  openClipClean,
 } from "./tokenizer.ts";
