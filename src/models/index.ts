@@ -34,21 +34,21 @@ export {
 } from "./clip_text.ts";
 export {
   type CLIPActivation,
-  CLIPSourceError,
   type CLIPFormat,
+  CLIPSourceError,
   DEFAULT_ACTIVATION,
   detectClipFormat,
 } from "./clip_sources.ts";
 export {
   type CLIPConfig,
-  type CLIPLoadOptions,
-  clipVisionTower,
-  describeClip,
   clipConfigFromHf,
   clipConfigToHf,
   type CLIPInputs,
+  type CLIPLoadOptions,
   CLIPModel,
   type CLIPOutput,
+  clipVisionTower,
+  describeClip,
   type EncodeOptions,
   hfClipWeights,
   l2Normalize,
@@ -58,7 +58,7 @@ export {
   CLIPTokenizer,
   clipTokenizerJson,
   type CLIPTokenizerOptions,
+  openClipClean,
   type TokenizedBatch,
   type TokenizeOptions,
-  openClipClean,
 } from "./tokenizer.ts";
