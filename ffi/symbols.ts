@@ -48,6 +48,7 @@ export const symbols = {
   dt_state_dict_key: { parameters: [h, i32], result: p },
   dt_state_dict_value: { parameters: [h, i32], result: h },
   dt_state_dict_free: { parameters: [h], result: "void" },
+  dt_jit_state_dict_load: { parameters: ["buffer"], result: h },
 
   dt_version: { parameters: [], result: p },
   dt_cuda_is_available: { parameters: [], result: i32 },

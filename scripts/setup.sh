@@ -35,7 +35,13 @@ fi
 ORACLES=(numpy:numpy safetensors:safetensors transformers:transformers scipy:scipy
   scikit-image:skimage h5py:h5py pillow:PIL tokenizers:tokenizers
   # the official DSVA code (tests/official_parity_test.ts) imports these too
-  scikit-learn:sklearn matplotlib:matplotlib opencv-python-headless:cv2)
+  scikit-learn:sklearn matplotlib:matplotlib opencv-python-headless:cv2
+  # open_clip's tokenizer needs ftfy (open_clip itself is installed below, without its deps)
+  ftfy:ftfy regex:regex)
+# tests/open_clip_test.ts's oracle. --no-deps: its torchvision dependency cannot be imported beside
+# the CPU torch and, once installed, breaks transformers' imports too; the oracle puts a stand-in
+# for the few torchvision names open_clip imports on sys.path instead.
+OPEN_CLIP="open_clip_torch==3.3.0"
 
 STARTED=$SECONDS
 step() { printf '\n==> %s\n' "$*"; }
@@ -184,6 +190,14 @@ else
   info "pip install ${need[*]}"
   "$VPY" -m pip install "torch==$torch_version" "${need[@]}" 2>&1 | tee "$PIP_LOG" ||
     die "installing the test oracles failed (log: $PIP_LOG)"
+fi
+
+if [ "$(pkg_version open_clip_torch || true)" = "${OPEN_CLIP#*==}" ]; then
+  info "$OPEN_CLIP already installed"
+else
+  info "pip install --no-deps $OPEN_CLIP"
+  "$VPY" -m pip install --no-deps "$OPEN_CLIP" 2>&1 | tee "$PIP_LOG" ||
+    die "installing $OPEN_CLIP failed (log: $PIP_LOG)"
 fi
 
 # ---------------------------------------------------------------------------------------------

@@ -84,6 +84,9 @@ int32_t dt_state_dict_size(dt_handle d);
 const char* dt_state_dict_key(dt_handle d, int32_t i); /* dotted key, valid until free */
 dt_handle dt_state_dict_value(dt_handle d, int32_t i); /* new tensor handle */
 void dt_state_dict_free(dt_handle d);
+/* A TorchScript archive (torch.jit.save, e.g. OpenAI's ViT-B-32.pt) read by torch::jit::load
+ * onto the CPU: its named parameters then buffers, as a dict for the dt_state_dict_* calls. */
+dt_handle dt_jit_state_dict_load(const char* path); /* 0 on error */
 
 /* ---- runtime ---- */
 const char* dt_version(void); /* libtorch version the shim was built against */

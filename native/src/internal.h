@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "../include/dsva_torch.h"
 
@@ -40,6 +41,16 @@ inline Handle* box(dt_handle h) {
 inline at::Tensor& unwrap(dt_handle h) {
   if (h == 0) throw std::invalid_argument("null tensor handle");
   return box(h)->t;
+}
+
+// A loaded file's named tensors, behind the dt_state_dict_* handle (pickle.cpp, jit.cpp).
+struct StateDict {
+  std::vector<std::string> keys;
+  std::vector<at::Tensor> values;
+};
+
+inline StateDict* sd_of(dt_handle d) {
+  return reinterpret_cast<StateDict*>(static_cast<uintptr_t>(d));
 }
 
 void set_error(const char* msg);

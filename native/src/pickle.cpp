@@ -186,11 +186,6 @@ static std::string rewrite_ordered_dicts(const std::string& p) {
   return out;
 }
 
-struct StateDict {
-  std::vector<std::string> keys;
-  std::vector<at::Tensor> values;
-};
-
 static void flatten(const c10::IValue& v, const std::string& prefix, StateDict& out) {
   if (v.isTensor()) {
     out.keys.push_back(prefix);
@@ -204,9 +199,6 @@ static void flatten(const c10::IValue& v, const std::string& prefix, StateDict& 
   }
 }
 
-static StateDict* sd_of(dt_handle d) {
-  return reinterpret_cast<StateDict*>(static_cast<uintptr_t>(d));
-}
 }  // namespace dt
 
 extern "C" {

@@ -28,10 +28,11 @@ import { attributeAuroc } from "./auroc.ts";
 import { attributeReportHtml } from "./report.ts";
 import { writeJsonAtomic as writeJson } from "../run/run_dir.ts";
 
-/** The Hugging Face folder of `path`: the `model/` of a `clip:finetune` run folder, else the
- * folder itself when it has a `config.json`. */
+/** The CLIP source of `path`: a weights file itself (OpenAI archive, open_clip checkpoint), the
+ * `model/` of a `clip:finetune` run folder, else the folder itself when it has a `config.json`. */
 export function resolveModelDir(path: string): string {
   const p = path.replace(/\/+$/, "");
+  if (isFile(p)) return p; // an OpenAI archive or open_clip checkpoint: CLIPModel reads it
   if (isFile(`${p}/model/config.json`)) return `${p}/model`;
   if (isFile(`${p}/checkpoints/last.safetensors`)) {
     throw new DataError(

@@ -10,27 +10,9 @@
  * `<|startoftext|>` … `<|endoftext|>`), so Python `tokenizers` and transformers read it too.
  * @module
  */
-import { clipTokenizerJson } from "../models/tokenizer.ts";
+import { bytesToUnicode, clipTokenizerJson } from "../models/tokenizer.ts";
 
-/** GPT-2 / CLIP's byte → printable character table (`bytes_to_unicode`), in CLIP's vocabulary
- * order: the printable bytes first, then the others mapped to U+0100 onwards. */
-export function bytesToUnicode(): { order: number[]; char: string[] } {
-  const bs: number[] = [];
-  for (let b = 0x21; b <= 0x7e; b++) bs.push(b);
-  for (let b = 0xa1; b <= 0xac; b++) bs.push(b);
-  for (let b = 0xae; b <= 0xff; b++) bs.push(b);
-  const cs = [...bs];
-  let n = 0;
-  for (let b = 0; b < 256; b++) {
-    if (!bs.includes(b)) {
-      bs.push(b);
-      cs.push(256 + n++);
-    }
-  }
-  const char = new Array<string>(256);
-  bs.forEach((b, i) => (char[b] = String.fromCodePoint(cs[i])));
-  return { order: bs, char };
-}
+export { bytesToUnicode };
 
 const SPLIT = /'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+/gu;
 

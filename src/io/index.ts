@@ -26,4 +26,4 @@ export {
 } from "./checkpoint.ts";
 export type { StateValue } from "./state_tree.ts";
 export { loadTfjsModel, type TfjsLayer, type TfjsModel, type TfjsWeightSpec } from "./tfjs.ts";
-export { loadTorchBin } from "./torch_bin.ts";
+export { loadTorchBin, loadTorchScript } from "./torch_bin.ts";

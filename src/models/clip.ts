@@ -10,7 +10,34 @@ import type { FactoryOptions } from "../nn/module.ts";
 import { VisionTransformer } from "./vit.ts";
 import { type ViTConfig, vitConfigFromHf } from "./vit_config.ts";
 import { type CLIPTextConfig, clipTextConfigFromHf, CLIPTextTransformer } from "./clip_text.ts";
-import { readHfFolder } from "./pretrained.ts";
+import { CLIPVisionModel, readHfFolder } from "./pretrained.ts";
+import { isDir } from "../../ffi/fs.ts";
+import {
+  checkActivation,
+  checkFormat,
+  type CLIPActivation,
+  type CLIPFormat,
+  DEFAULT_ACTIVATION,
+  detectClipFormat,
+  openAiGeometry,
+  openAiToHf,
+  readOpenAiLayout,
+} from "./clip_sources.ts";
+
+/** How `CLIPModel.fromPretrained` reads its source. */
+export interface CLIPLoadOptions {
+  /** Where the model goes after loading (default the CPU). */
+  device?: Device;
+  /** The source format; detected when omitted (a folder is "hf", a TorchScript zip "openai",
+   * another torch.save zip or a .safetensors file "open_clip"). */
+  format?: CLIPFormat;
+  /** Both towers' MLP activation. Default: "quick_gelu" for an OpenAI archive, "gelu" for an
+   * open_clip state dict (pass "quick_gelu" for OpenAI-initialised fine-tunes such as
+   * RemoteCLIP, GeoRSCLIP, SkyCLIP), the config's `hidden_act` for a Hugging Face folder. */
+  activation?: CLIPActivation;
+  /** Where the one-line load summary goes (default `console.error`); null for silence. */
+  log?: ((line: string) => void) | null;
+}
 
 /** Shape of a whole CLIP model. */
 export interface CLIPConfig {
@@ -164,16 +191,60 @@ export class CLIPModel extends Module {
     );
   }
 
-  /** Loads a Hugging Face CLIPModel folder (`config.json` + `model.safetensors` or
-   * `pytorch_model.bin`) with `strict` names and shapes, then moves it to `device`.
-   * A folder without a text tower (a CLIPVisionModel, or weights without
-   * `text_model.*`) is an error naming the file. */
-  static async fromPretrained(dir: string, opts: { device?: Device } = {}): Promise<CLIPModel> {
-    const { config: json, state, file } = await readHfFolder(dir);
+  /** Loads a CLIP from a Hugging Face folder (`config.json` + `model.safetensors` or
+   * `pytorch_model.bin`), an OpenAI TorchScript archive, or an open_clip state dict (`.pt`,
+   * `.bin`, `.safetensors`; see {@link CLIPLoadOptions} for format and activation), with
+   * `strict` names and shapes, then moves it to `device`. It logs one line: format, geometry,
+   * activation and parameter count. A folder without a text tower, a ResNet image tower, an
+   * unknown layout or a truncated file is an error naming the file. */
+  static async fromPretrained(path: string, opts: CLIPLoadOptions = {}): Promise<CLIPModel> {
+    const format = opts.format ? checkFormat(opts.format) : await detectClipFormat(path);
+    const override = opts.activation ? checkActivation(opts.activation) : undefined;
+    const log = opts.log === undefined ? (l: string) => console.error(l) : opts.log;
+    let config: CLIPConfig, weights: Map<string, Tensor>, file: string, actNote: string;
+    let loaded: Map<string, Tensor>;
+    if (format === "hf") {
+      const hf = await readHfFolder(path);
+      loaded = hf.state;
+      file = hf.file;
+      try {
+        config = clipConfigFromHf(hf.config, `${path}/config.json`);
+        weights = hfClipWeights(loaded, file);
+      } catch (e) {
+        for (const t of loaded.values()) t.dispose();
+        throw e;
+      }
+      const own = config.vision.act;
+      if (override) {
+        config = withActivation(config, override);
+        actNote = override === own ? "as config.json" : `override; config.json says ${own}`;
+      } else actNote = "config.json hidden_act";
+    } else {
+      file = path;
+      loaded = await readOpenAiLayout(path, format);
+      const own = DEFAULT_ACTIVATION[format];
+      const act = override ?? own;
+      try {
+        config = openAiGeometry(loaded, path, act);
+        weights = openAiToHf(loaded, path);
+      } finally {
+        for (const t of loaded.values()) t.dispose();
+      }
+      loaded = weights;
+      if (format === "openai" && act !== own) {
+        console.warn(
+          `warning: ${path}: activation ${act} overrides the OpenAI archive's own ${own}; ` +
+            `OpenAI's CLIP weights were trained with ${own}, so its embeddings will be wrong`,
+        );
+      }
+      actNote = override
+        ? (act === own ? `as the ${format} default` : `override; the ${format} default is ${own}`)
+        : format === "openai"
+        ? "OpenAI's own"
+        : 'open_clip default; pass activation "quick_gelu" for OpenAI-initialised weights';
+    }
     let model: CLIPModel | null = null;
     try {
-      const config = clipConfigFromHf(json, `${dir}/config.json`);
-      const weights = hfClipWeights(state, file);
       model = new CLIPModel(config);
       const m = model;
       try {
@@ -183,12 +254,13 @@ export class CLIPModel extends Module {
         throw e;
       }
       if (opts.device) model.to(opts.device);
+      log?.(`CLIP ${path}: ${describeClip(format, config, actNote, model.numParameters())}`);
       return model.eval();
     } catch (e) {
       model?.dispose();
       throw e;
     } finally {
-      for (const t of state.values()) t.dispose();
+      for (const t of loaded.values()) t.dispose();
     }
   }
 
@@ -262,4 +334,44 @@ export function hfClipWeights(
     }
   }
   return out;
+}
+
+/** `config` with both towers' MLP activation set to `act`. */
+export function withActivation(config: CLIPConfig, act: CLIPActivation): CLIPConfig {
+  return { ...config, vision: { ...config.vision, act }, text: { ...config.text, act } };
+}
+
+/** The load summary: format, geometry, activation, parameter count. */
+export function describeClip(
+  format: CLIPFormat,
+  c: CLIPConfig,
+  actNote: string,
+  parameters: number,
+): string {
+  const v = c.vision, t = c.text;
+  return `format ${format}; image ViT ${v.imageSize}px patch ${v.patchSize}, width ` +
+    `${v.hiddenSize}, ${v.numLayers} layers, ${v.numHeads} heads; text width ${t.hiddenSize}, ` +
+    `${t.numLayers} layers, ${t.numHeads} heads, context ${t.maxPositionEmbeddings}, vocab ` +
+    `${t.vocabSize}; embed ${c.projectionDim}; activation ${v.act} (${actNote}); ` +
+    `${(parameters / 1e6).toFixed(2)}M parameters`;
+}
+
+/** The image tower of any CLIP source (see {@link CLIPModel.fromPretrained}): a Hugging Face
+ * folder through `CLIPVisionModel` (vision-only folders too), a weights file through the whole
+ * model, whose text tower and projections are then freed. */
+export async function clipVisionTower(
+  path: string,
+  opts: CLIPLoadOptions = {},
+): Promise<VisionTransformer> {
+  if (isDir(path) && (opts.format ?? "hf") === "hf" && !opts.activation) {
+    const v = (await CLIPVisionModel.fromPretrained(path)).vision;
+    if (opts.device) v.to(opts.device);
+    return v;
+  }
+  const clip = await CLIPModel.fromPretrained(path, opts);
+  clip.textModel.dispose();
+  clip.textProjection.dispose();
+  clip.visualProjection.dispose();
+  clip.logitScale.dispose();
+  return clip.visionModel;
 }

@@ -33,20 +33,32 @@ export {
   CLIPTextTransformer,
 } from "./clip_text.ts";
 export {
+  type CLIPActivation,
+  type CLIPFormat,
+  CLIPSourceError,
+  DEFAULT_ACTIVATION,
+  detectClipFormat,
+} from "./clip_sources.ts";
+export {
   type CLIPConfig,
   clipConfigFromHf,
   clipConfigToHf,
   type CLIPInputs,
+  type CLIPLoadOptions,
   CLIPModel,
   type CLIPOutput,
+  clipVisionTower,
+  describeClip,
   type EncodeOptions,
   hfClipWeights,
   l2Normalize,
+  withActivation,
 } from "./clip.ts";
 export {
   CLIPTokenizer,
   clipTokenizerJson,
   type CLIPTokenizerOptions,
+  openClipClean,
   type TokenizedBatch,
   type TokenizeOptions,
 } from "./tokenizer.ts";

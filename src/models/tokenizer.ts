@@ -4,7 +4,8 @@
  * keeps the begin/end-of-text tokens: the text is cut to `maxLength` minus the
  * special tokens, then wrapped). The package is imported on first use, so
  * importing this module costs nothing and works offline. */
-import { isFile } from "../../ffi/fs.ts";
+import { isDir, isFile } from "../../ffi/fs.ts";
+import { tokenizerBeside } from "./clip_sources.ts";
 import { fromBuffer, type Tensor } from "../tensor/index.ts";
 
 // Version pinned here and in deno.lock; loaded lazily (see the module doc).
@@ -74,6 +75,9 @@ export class CLIPTokenizer {
   readonly padTokenId: number;
   /** Default `maxLength` of `encode`. */
   readonly contextLength: number;
+  /** A clean-up applied to each text before the tokenizer.json pipeline (open_clip's
+   * `basic_clean` for a BPE vocabulary file), or none. */
+  #clean: ((text: string) => string) | null = null;
 
   private constructor(
     private readonly tk: JsTokenizer,
@@ -106,13 +110,30 @@ export class CLIPTokenizer {
     return CLIPTokenizer.fromJSON(json, config, opts, path);
   }
 
-  /** The tokenizer of a Hugging Face model folder: `tokenizer.json`, or else the
-   * `vocab.json` + `merges.txt` pair of older CLIP checkpoints (turned into CLIP's
-   * tokenizer.json pipeline, as transformers' CLIPTokenizer does). */
+  /** The tokenizer of a CLIP source. A folder: its `tokenizer.json`, else the `vocab.json` +
+   * `merges.txt` pair of older Hugging Face CLIP checkpoints, else a
+   * `bpe_simple_vocab_16e6.txt.gz`. A `.json` file: that tokenizer.json. A `.txt.gz` / `.txt`
+   * file: OpenAI / open_clip's BPE merges (see {@link CLIPTokenizer.fromBpeVocab}). A weights
+   * file (`ViT-B-32.pt`, an open_clip checkpoint): the `tokenizer.json` or
+   * `bpe_simple_vocab_16e6.txt.gz` beside it. */
   static async fromPretrained(
-    dir: string,
+    pathOrDir: string,
     opts: CLIPTokenizerOptions = {},
   ): Promise<CLIPTokenizer> {
+    const path = pathOrDir.replace(/\/+$/, "");
+    if (isFile(path)) {
+      if (path.endsWith(".json")) return CLIPTokenizer.fromFile(path, opts);
+      if (/\.txt(\.gz)?$/.test(path)) return CLIPTokenizer.fromBpeVocab(path, opts);
+      const beside = tokenizerBeside(path);
+      if (beside) return CLIPTokenizer.fromPretrained(beside, opts);
+      const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : ".";
+      throw new Error(
+        `${path}: no tokenizer beside these weights; put the model's tokenizer.json, or ` +
+          `OpenAI / open_clip's bpe_simple_vocab_16e6.txt.gz (in the open_clip package), in ${dir}`,
+      );
+    }
+    const dir = path;
+    if (!isDir(dir)) throw new Error(`${dir}: no such tokenizer file or model folder`);
     if (isFile(`${dir}/tokenizer.json`)) {
       return CLIPTokenizer.fromFile(`${dir}/tokenizer.json`, opts);
     }
@@ -127,9 +148,59 @@ export class CLIPTokenizer {
       }
       return CLIPTokenizer.fromJSON(json, config, opts, `${dir}/vocab.json`);
     }
+    const beside = tokenizerBeside(`${dir}/weights`);
+    if (beside) return CLIPTokenizer.fromPretrained(beside, opts);
     throw new Error(
-      `${dir}: no tokenizer.json (nor vocab.json + merges.txt); a CLIP model folder needs one`,
+      `${dir}: no tokenizer.json (nor vocab.json + merges.txt, nor bpe_simple_vocab_16e6.txt.gz); ` +
+        `a CLIP model folder needs one`,
     );
+  }
+
+  /** OpenAI / open_clip's tokenizer from their BPE merges file (`bpe_simple_vocab_16e6.txt.gz`,
+   * gzipped or not): the vocabulary is built as their `SimpleTokenizer` builds it (256 byte
+   * symbols, the same with `</w>`, the first 48894 merges, then `<start_of_text>` 49406 and
+   * `<end_of_text>` 49407), texts are cleaned as open_clip's `basic_clean` + lower-casing
+   * ({@link openClipClean}), and batches pad with id 0 to the context length 77, as
+   * `open_clip.tokenize`. */
+  static async fromBpeVocab(path: string, opts: CLIPTokenizerOptions = {}): Promise<CLIPTokenizer> {
+    let text: string;
+    try {
+      using f = await Deno.open(path);
+      const stream = path.endsWith(".gz")
+        ? f.readable.pipeThrough(new DecompressionStream("gzip"))
+        : f.readable;
+      text = await new Response(stream).text();
+    } catch (e) {
+      throw new Error(`${path}: cannot read the BPE vocabulary: ${(e as Error).message}`, {
+        cause: e,
+      });
+    }
+    const lines = text.split("\n");
+    const nMerges = 49152 - 256 - 2;
+    if (lines.length < nMerges + 1) {
+      throw new Error(
+        `${path}: ${lines.length} lines; OpenAI's BPE vocabulary has a header and ` +
+          `${nMerges} merges (is the file truncated?)`,
+      );
+    }
+    const merges = lines.slice(1, nMerges + 1);
+    const { order, char } = bytesToUnicode();
+    const symbols = order.map((b) => char[b]);
+    const list = [...symbols, ...symbols.map((s) => s + "</w>")];
+    for (const m of merges) list.push(m.split(" ").join(""));
+    const bos = "<start_of_text>", eos = "<end_of_text>";
+    list.push(bos, eos);
+    const vocab: Record<string, number> = {};
+    list.forEach((t, i) => (vocab[t] = i));
+    const json = clipTokenizerJson(vocab, merges.join("\n"), { bos, eos });
+    const tok = await CLIPTokenizer.fromJSON(
+      json,
+      {},
+      { contextLength: 77, padToken: symbols[0], ...opts },
+      path,
+    );
+    tok.#clean = openClipClean;
+    return tok;
   }
 
   /** From parsed `tokenizer.json` and `tokenizer_config.json` objects; `where`
@@ -201,7 +272,8 @@ export class CLIPTokenizer {
 
   /** The ids of one text without special tokens, padding or truncation. */
   tokenIds(text: string): number[] {
-    return this.tk.encode(text, { add_special_tokens: false }).ids;
+    const t = this.#clean ? this.#clean(text) : text;
+    return this.tk.encode(t, { add_special_tokens: false }).ids;
   }
 
   /** The ids of one text with special tokens (cut to `maxLength` with `truncation`). */
@@ -328,7 +400,7 @@ export function clipTokenizerJson(
         {
           type: "Split",
           pattern: {
-            Regex: "<\\|startoftext\\|>|<\\|endoftext\\|>|'s|'t|'re|'ve|'m|'ll|'d|" +
+            Regex: `${reEscape(bos)}|${reEscape(eos)}|'s|'t|'re|'ve|'m|'ll|'d|` +
               "[\\p{L}]+|[\\p{N}]|[^\\s\\p{L}\\p{N}]+",
           },
           behavior: "Removed",
@@ -358,4 +430,75 @@ export function clipTokenizerJson(
       merges,
     },
   };
+}
+
+const reEscape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/** GPT-2 / CLIP's byte → printable character table (`bytes_to_unicode`), in CLIP's vocabulary
+ * order: the printable bytes first, then the others mapped to U+0100 onwards. */
+export function bytesToUnicode(): { order: number[]; char: string[] } {
+  const bs: number[] = [];
+  for (let b = 0x21; b <= 0x7e; b++) bs.push(b);
+  for (let b = 0xa1; b <= 0xac; b++) bs.push(b);
+  for (let b = 0xae; b <= 0xff; b++) bs.push(b);
+  const cs = [...bs];
+  let n = 0;
+  for (let b = 0; b < 256; b++) {
+    if (!bs.includes(b)) {
+      bs.push(b);
+      cs.push(256 + n++);
+    }
+  }
+  const char = new Array<string>(256);
+  bs.forEach((b, i) => (char[b] = String.fromCodePoint(cs[i])));
+  return { order: bs, char };
+}
+
+const ENTITIES: Record<string, string> = {
+  amp: "&",
+  lt: "<",
+  gt: ">",
+  quot: '"',
+  apos: "'",
+  nbsp: "\u00a0",
+  copy: "\u00a9",
+  reg: "\u00ae",
+  deg: "\u00b0",
+  eacute: "\u00e9",
+  ndash: "\u2013",
+  mdash: "\u2014",
+  hellip: "\u2026",
+};
+const LIGATURES: Record<string, string> = {
+  "\ufb00": "ff",
+  "\ufb01": "fi",
+  "\ufb02": "fl",
+  "\ufb03": "ffi",
+  "\ufb04": "ffl",
+  "\ufb06": "st",
+  "\u0132": "IJ",
+  "\u0133": "ij",
+};
+
+const unescapeHtml = (t: string) =>
+  t.replace(/&(#[0-9]+|#[xX][0-9a-fA-F]+|[a-zA-Z]+);/g, (m, e: string) => {
+    if (e[0] !== "#") return ENTITIES[e] ?? m;
+    const code = e[1] === "x" || e[1] === "X" ? parseInt(e.slice(2), 16) : parseInt(e.slice(1));
+    return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : m;
+  });
+
+/** open_clip's text clean-up before BPE (`_clean_lower`): `ftfy.fix_text`'s character fixes
+ * (curly quotes straightened, Latin ligatures split, full-width forms to ASCII, NFC), HTML
+ * entities unescaped twice (numeric ones and the common named ones), whitespace collapsed and
+ * trimmed, lower case. ftfy's mojibake repair is not reproduced: text is taken as valid UTF-8. */
+export function openClipClean(text: string): string {
+  let t = text
+    .replace(/[\u02bc\u2018-\u201b]/g, "'")
+    .replace(/[\u201c-\u201f]/g, '"')
+    .replace(/[\ufb00-\ufb06\u0132\u0133]/g, (c) => LIGATURES[c] ?? c)
+    .replace(/[\uff01-\uff5e]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0))
+    .replace(/\u3000/g, " ")
+    .normalize("NFC");
+  t = unescapeHtml(unescapeHtml(t)).trim();
+  return t.split(/\s+/).filter((w) => w !== "").join(" ").toLowerCase();
 }

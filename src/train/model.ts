@@ -3,7 +3,7 @@
 import { type DsvaBackbone, FeatureMapBackbone } from "../dsva/backbone.ts";
 import { DSVA } from "../dsva/model.ts";
 import { Darknet } from "../models/darknet.ts";
-import { CLIPVisionModel } from "../models/pretrained.ts";
+import { clipVisionTower } from "../models/clip.ts";
 import { VisionTransformer } from "../models/vit.ts";
 import { VIT_PRESETS, vitConfig, type ViTPreset } from "../models/vit_config.ts";
 import { Module } from "../nn/index.ts";
@@ -43,7 +43,7 @@ export async function buildBackbone(config: TrainConfig): Promise<DsvaBackbone> 
       vitConfig(b.preset as ViTPreset, { ...over, imageSize: config.imageSize }),
     );
   }
-  if (b.kind === "clip") return (await CLIPVisionModel.fromPretrained(b.dir)).vision;
+  if (b.kind === "clip") return await clipVisionTower(b.dir);
   const net = await Darknet.fromTfjs(b.dir);
   const trunk = new DarknetTrunk(net);
   const channels = noGrad(() =>
