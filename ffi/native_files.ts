@@ -11,4 +11,5 @@ export const NATIVE_FILES = [
   "src/autograd.cpp",
   "src/runtime.cpp",
   "src/pickle.cpp",
+  "src/distributed.cpp",
 ] as const;
