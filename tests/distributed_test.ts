@@ -78,7 +78,7 @@ function killWorker() {
  * from its own seed, so one process and N ranks see the same numbers. */
 function ddpModel(seed: number) {
   torch.manualSeed(seed);
-  return new nn.Sequential(new nn.Linear(6, 16), new nn.ReLU(), new nn.Linear(16, 3));
+  return new nn.Sequential(new nn.Linear(6, 64), new nn.ReLU(), new nn.Linear(64, 3));
 }
 
 function globalBatch(step: number) {
@@ -118,10 +118,10 @@ function ddpWorker() {
   const rank = distributed.rank();
   // Each rank starts from different weights: DDP must replace them with rank 0's.
   const model = ddpModel(7 + 100 * rank);
-  // Buckets of ~1 KiB: the 4 parameters fall into several buckets, reduced during backward.
+  // Buckets of 1 KiB: the 4 parameters fall into two buckets, reduced during backward.
   const ddp = new nn.DistributedDataParallel(model, {
     bucketCapMb: 1 / 1024,
-    firstBucketCapMb: 1 / 2048,
+    firstBucketCapMb: 1 / 1024,
   });
   const weights = train((x) => ddp.forward(x), model, { rank, world: distributed.worldSize() });
   writeResult({ weights, buckets: ddp.bucketSizes(), threads: torch.getNumThreads() });
@@ -304,12 +304,13 @@ Deno.test({
     const l = launch("ddp", 2);
     const [reference] = await Promise.all([singleProcessWeights(), expectSuccess(l)]);
     const rs = readResults<{ weights: Weights; buckets: number[] }>(l.outDir, 2);
-    assert.ok(rs[0].buckets.length > 1, `one bucket only: ${rs[0].buckets}`);
-    assert.deepEqual(rs[0].buckets.reduce((a, b) => a + b, 0), 4);
+    // What torch 2.13's DDP(bucket_cap_mb=1/1024) holds for this model after its first step
+    // (reducer._get_zeros_like_grad_buckets()): the rebuilt buckets [W2 b2 b1], [W1].
+    assert.deepEqual(rs[0].buckets, [3, 1]);
     assert.deepEqual(maxDiff(rs[0].weights, rs[1].weights), 0, "the ranks' weights differ");
     const d = maxDiff(rs[0].weights, reference);
     assert.ok(d <= 1e-6, `DDP vs one process: max |Δw| = ${d}`);
-    // The model moved: equality is not the initial weights' equality.
+    console.log(`DDP 2 ranks vs one process after ${STEPS} steps: max |Δw| = ${d}`);
     Deno.removeSync(l.outDir, { recursive: true });
   },
 });

@@ -72,9 +72,10 @@ void wait(const c10::intrusive_ptr<c10d::Work>& work, ms timeout, const char* wh
   try {
     if (!work->wait(timeout)) throw std::runtime_error("not completed");
   } catch (const c10::Error& e) {
-    throw std::runtime_error(std::string(what) + ": " + e.what_without_backtrace());
+    throw std::runtime_error(std::string(what) + ": communication failed: " +
+                             e.what_without_backtrace());
   } catch (const std::exception& e) {
-    throw std::runtime_error(std::string(what) + ": " + e.what());
+    throw std::runtime_error(std::string(what) + ": communication failed: " + e.what());
   }
 }
 
@@ -107,9 +108,13 @@ dt_handle dt_dist_store_tcp(const char* host, int32_t port, int32_t world_size, 
     opts.port = static_cast<uint16_t>(port);
     opts.isServer = is_server != 0;
     if (world_size > 0) opts.numWorkers = static_cast<size_t>(world_size);
-    opts.waitWorkers = is_server != 0 && world_size > 0;
+    opts.waitWorkers = world_size > 0;  // clients count themselves in; the server waits
     opts.timeout = ms(timeout_ms);
     opts.multiTenant = true;
+    // The classic socket server, not libuv's: deno exports uv_* functions of its own (for
+    // Node-API modules), which the dynamic linker binds libtorch's libuv calls to, and the
+    // libuv store daemon then crashes in uv_listen.
+    opts.useLibUV = false;
     auto tcp = c10::make_intrusive<c10d::TCPStore>(std::string(host), opts);
     // Keys of this group live under a prefix, as torch.distributed's default group's do, so
     // they cannot clash with those of torchrun's agent when its store is shared.
@@ -277,8 +282,7 @@ int32_t dt_dist_all_gather(dt_handle g, dt_handle t, dt_handle* out, int64_t tim
       if (!same || (x.dim() == 0 && p[0] != 0)) {
         throw std::invalid_argument("all_gather: rank " + std::to_string(r) +
                                     "'s tensor differs from rank " + std::to_string(me) +
-                                    "'s in dtype or in a dim other than 0 (" +
-                                    d.toString() + ")");
+                                    "'s in dtype or in a dim other than 0");
       }
       rows[r] = x.dim() == 0 ? 1 : p[2];
       longest = std::max(longest, rows[r]);

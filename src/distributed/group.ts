@@ -128,9 +128,14 @@ export class ProcessGroup {
   }
 
   #fail(what: string, timeoutMs: number): never {
+    const msg = lastError().message;
+    // The shim marks failures of the transport (a closed connection, a timeout) as such;
+    // anything else is a bad argument, said as it is.
+    const cause = msg.includes("communication failed")
+      ? `a peer rank exited or did not take part within ${timeoutMs / 1000} s (${msg})`
+      : msg;
     throw new TorchError(
-      `${what} failed on rank ${this.rank} of ${this.worldSize}: a peer rank exited or did ` +
-        `not take part within ${timeoutMs / 1000} s (${lastError().message})`,
+      `${what} failed on rank ${this.rank} of ${this.worldSize}: ${cause}`,
       "distributed",
     );
   }
