@@ -129,9 +129,39 @@ function ddpWorker() {
   distributed.destroy();
 }
 
+/** One NCCL rank (world size 1) trains the DDP model on the GPU: the group, the broadcast and
+ * the reducer's bucketed all-reduce all go through ProcessGroupNCCL. */
+function ncclWorker() {
+  distributed.initProcessGroup({ backend: "nccl", env: true, timeoutMs: 120_000 });
+  const model = ddpModel(7).to("cuda");
+  const ddp = new nn.DistributedDataParallel(model, { bucketCapMb: 1 / 1024 });
+  const opt = new optim.SGD(model.parameters(), { lr: 0.2, momentum: 0.9 });
+  const losses: number[] = [];
+  for (let step = 0; step < STEPS; step++) {
+    torch.scope(() => {
+      const { x, y } = globalBatch(step);
+      opt.zeroGrad();
+      const loss = torch.crossEntropy(ddp.forward(x.to("cuda")), y.to("cuda"));
+      loss.backward();
+      opt.step();
+      losses.push(loss.item());
+    });
+  }
+  const weights = Object.fromEntries(
+    model.namedParameters().map(([n, p]) => [n, p.detach().to("cpu").flatten().toArray()]),
+  );
+  writeResult({ weights, losses, buckets: ddp.bucketSizes() });
+  distributed.destroy();
+}
+
 const worker = Deno.env.get("DSVA_DIST_WORKER");
 if (worker) {
-  const run = { collectives: collectivesWorker, kill: killWorker, ddp: ddpWorker }[worker];
+  const run = {
+    collectives: collectivesWorker,
+    kill: killWorker,
+    ddp: ddpWorker,
+    nccl: ncclWorker,
+  }[worker];
   if (!run) throw new Error(`unknown DSVA_DIST_WORKER=${worker}`);
   run();
   Deno.exit(0);
@@ -348,5 +378,23 @@ Deno.test({
     const d = maxDiff(rs[0].weights, reference);
     assert.ok(d <= 1e-6, `DDP under torchrun vs one process: max |Δw| = ${d}`);
     Deno.removeSync(outDir, { recursive: true });
+  },
+});
+
+Deno.test({
+  name: "distributed: one NCCL rank trains the DDP model on cuda",
+  ignore: !torch.cuda.isAvailable() || !distributed.isBackendAvailable("nccl"),
+  async fn() {
+    const l = launch("nccl", 1);
+    await expectSuccess(l);
+    const [r] = readResults<{ weights: Weights; losses: number[]; buckets: number[] }>(l.outDir, 1);
+    const reference = await singleProcessWeights();
+    const d = maxDiff(r.weights, reference);
+    console.log(
+      `NCCL rank on cuda: loss ${r.losses[0]} -> ${r.losses.at(-1)}, max |Δw| vs CPU ${d}`,
+    );
+    assert.ok(r.losses.at(-1)! < r.losses[0], `no training: ${r.losses}`);
+    assert.ok(d < 1e-3, `cuda vs cpu weights: ${d}`);
+    Deno.removeSync(l.outDir, { recursive: true });
   },
 });
