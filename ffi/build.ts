@@ -177,7 +177,11 @@ function distributedFlags(root: string): string[] {
       .filter((d): d is string => !!d).map((d) => `${d}/gloo/algorithm.h`),
   );
   if (gloo) {
-    flags.push("-DUSE_C10D_GLOO", "-DDT_HAVE_GLOO", `-idirafter${gloo.replace(/\/gloo\/algorithm\.h$/, "")}`);
+    flags.push(
+      "-DUSE_C10D_GLOO",
+      "-DDT_HAVE_GLOO",
+      `-idirafter${gloo.replace(/\/gloo\/algorithm\.h$/, "")}`,
+    );
   } else say("dsva-torch: gloo headers not found (apt-get install libgloo-dev): no Gloo\n");
   if (!isFile(`${root}/lib/libtorch_cuda.so`)) return flags;
   const nv = `${root}/../nvidia`;
