@@ -166,6 +166,13 @@ async function buildDirect(
 }
 
 const firstFile = (paths: string[]) => paths.find((p) => isFile(p));
+const isDir = (p: string) => {
+  try {
+    return Deno.statSync(p).isDirectory;
+  } catch {
+    return false;
+  }
+};
 
 /** The defines (and include dirs) of native/src/distributed.cpp, as CMakeLists.txt finds
  * them: Gloo where libgloo-dev's headers are, NCCL in a CUDA libtorch where nccl.h and the
@@ -198,7 +205,19 @@ function distributedFlags(root: string): string[] {
   const nccl = firstFile(dirs.map((d) => `${d}/nccl.h`));
   const cudart = firstFile(dirs.map((d) => `${d}/cuda_runtime_api.h`));
   if (nccl && cudart) {
+    // ProcessGroupNCCL.hpp pulls in ATen/cuda, which includes cuBLAS/cuSPARSE/cuSOLVER headers:
+    // every nvidia-* wheel's include dir beside torch, then the toolkit's.
+    const wheels = (() => {
+      try {
+        return [...Deno.readDirSync(nv)].map((e) => `${nv}/${e.name}/include`).sort();
+      } catch {
+        return [];
+      }
+    })();
     const inc = [...new Set([nccl, cudart].map((f) => f.slice(0, f.lastIndexOf("/"))))];
+    for (const d of [...wheels, "/usr/local/cuda/include"]) {
+      if (!inc.includes(d) && isDir(d)) inc.push(d);
+    }
     flags.push("-DUSE_C10D_NCCL", "-DDT_HAVE_NCCL", "-DUSE_CUDA", ...inc.map((d) => `-I${d}`));
     say(`dsva-torch: NCCL process group with ${nccl}\n`);
   } else {
