@@ -89,6 +89,27 @@ export * as data from "./src/data/index.ts";
 export * as dsva from "./src/dsva/index.ts";
 export * as attributes from "./src/attributes/index.ts";
 export * as clip from "./src/clip/index.ts";
+/** `torch.distributed` on c10d: process groups (Gloo on CPU, NCCL on CUDA) from torchrun's
+ * environment or an explicit store, collectives with timeouts; `nn.DistributedDataParallel`
+ * reduces gradients over them.
+ *
+ * @example A one-process group (a real launch sets RANK/WORLD_SIZE/MASTER_* via torchrun)
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { distributed, torch } from "./mod.ts";
+ * if (distributed.isBackendAvailable("gloo")) {
+ *   const group = distributed.initProcessGroup({
+ *     store: { host: "127.0.0.1", port: 0, rank: 0, worldSize: 1 },
+ *   });
+ *   using t = torch.tensor([1, 2, 3]);
+ *   distributed.allReduce(t, { op: "sum" });
+ *   assert.deepEqual(t.toArray(), [1, 2, 3]);
+ *   assert.equal(group.worldSize, 1);
+ *   distributed.destroy();
+ * }
+ * ```
+ */
+export * as distributed from "./src/distributed/index.ts";
 /** DSVA training runs as `deno task train` drives them: data setup, the training loop,
  * checkpoints, scoring and the report. */
 export * as train from "./src/train/index.ts";

@@ -129,6 +129,7 @@ async function buildDirect(
     `-I${sourceDir}/include`,
     `-I${root}/include`,
     `-I${root}/include/torch/csrc/api/include`,
+    ...distributedFlags(root),
   ];
   const queue = [...sources];
   let done = 0;
@@ -162,4 +163,69 @@ async function buildDirect(
   ], log);
   say("  [100%] libdsva_torch.so\n");
   return out;
+}
+
+const firstFile = (paths: string[]) => paths.find((p) => isFile(p));
+const isDir = (p: string) => {
+  try {
+    return Deno.statSync(p).isDirectory;
+  } catch {
+    return false;
+  }
+};
+
+/** The defines (and include dirs) of native/src/distributed.cpp, as CMakeLists.txt finds
+ * them: Gloo where libgloo-dev's headers are, NCCL in a CUDA libtorch where nccl.h and the
+ * CUDA runtime headers are (the nvidia-* wheels beside torch, or NCCL_INCLUDE_DIR). */
+function distributedFlags(root: string): string[] {
+  const flags = ["-DUSE_DISTRIBUTED"];
+  const gloo = firstFile(
+    [Deno.env.get("GLOO_INCLUDE_DIR"), "/usr/include", "/usr/local/include"]
+      .filter((d): d is string => !!d).map((d) => `${d}/gloo/algorithm.h`),
+  );
+  if (gloo) {
+    flags.push(
+      "-DUSE_C10D_GLOO",
+      "-DDT_HAVE_GLOO",
+      `-idirafter${gloo.replace(/\/gloo\/algorithm\.h$/, "")}`,
+    );
+  } else say("dsva-torch: gloo headers not found (apt-get install libgloo-dev): no Gloo\n");
+  if (!isFile(`${root}/lib/libtorch_cuda.so`)) return flags;
+  const nv = `${root}/../nvidia`;
+  const dirs = [
+    Deno.env.get("NCCL_INCLUDE_DIR"),
+    `${nv}/nccl/include`,
+    `${nv}/cu13/include`,
+    `${nv}/cu12/include`,
+    `${nv}/cuda_runtime/include`,
+    "/usr/local/cuda/include",
+    "/usr/include",
+  ]
+    .filter((d): d is string => !!d);
+  const nccl = firstFile(dirs.map((d) => `${d}/nccl.h`));
+  const cudart = firstFile(dirs.map((d) => `${d}/cuda_runtime_api.h`));
+  if (nccl && cudart) {
+    // ProcessGroupNCCL.hpp pulls in ATen/cuda, which includes cuBLAS/cuSPARSE/cuSOLVER headers:
+    // every nvidia-* wheel's include dir beside torch, then the toolkit's.
+    const wheels = (() => {
+      try {
+        return [...Deno.readDirSync(nv)].map((e) => `${nv}/${e.name}/include`).sort();
+      } catch {
+        return [];
+      }
+    })();
+    const inc = [...new Set([nccl, cudart].map((f) => f.slice(0, f.lastIndexOf("/"))))];
+    for (const d of [...wheels, "/usr/local/cuda/include"]) {
+      if (!inc.includes(d) && isDir(d)) inc.push(d);
+    }
+    flags.push("-DUSE_C10D_NCCL", "-DDT_HAVE_NCCL", "-DUSE_CUDA", ...inc.map((d) => `-I${d}`));
+    say(`dsva-torch: NCCL process group with ${nccl}\n`);
+  } else {
+    say(
+      `dsva-torch: no NCCL process group: ${nccl ? "" : "nccl.h "}${
+        cudart ? "" : "cuda_runtime_api.h "
+      }not found (the nvidia-nccl / nvidia-cuda-runtime packages)\n`,
+    );
+  }
+  return flags;
 }

@@ -12,4 +12,5 @@ export const NATIVE_FILES = [
   "src/runtime.cpp",
   "src/pickle.cpp",
   "src/jit.cpp",
+  "src/distributed.cpp",
 ] as const;

@@ -63,6 +63,22 @@ export const symbols = {
   dt_autocast_set: { parameters: [i32, i32, i32], result: i32 },
   dt_autocast_is_enabled: { parameters: [i32], result: i32 },
   dt_autocast_dtype: { parameters: [i32], result: i32 },
+
+  // distributed (c10d): collectives block the calling thread until done or timed out
+  dt_dist_backend_available: { parameters: [i32], result: i32 },
+  dt_dist_store_tcp: { parameters: ["buffer", i32, i32, i32, "i64"], result: h },
+  dt_dist_store_port: { parameters: [h], result: i32 },
+  dt_dist_store_free: { parameters: [h], result: "void" },
+  dt_dist_group_new: { parameters: [h, i32, i32, i32, "i64"], result: h },
+  dt_dist_group_free: { parameters: [h], result: i32 },
+  dt_dist_all_reduce: { parameters: [h, "buffer", i32, i32, "i64"], result: i32 },
+  dt_dist_broadcast: { parameters: [h, "buffer", i32, i32, "i64"], result: i32 },
+  dt_dist_all_gather: { parameters: [h, h, "buffer", "i64"], result: i32 },
+  dt_dist_barrier: { parameters: [h, "i64"], result: i32 },
+  dt_ddp_reducer_new: { parameters: [h, "buffer", i32, "i64", "i64", i32], result: h },
+  dt_ddp_prepare: { parameters: [h, "buffer", i32], result: i32 },
+  dt_ddp_buckets: { parameters: [h, "buffer", i32], result: i32 },
+  dt_ddp_reducer_free: { parameters: [h], result: i32 },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 export type Symbols = Deno.DynamicLibrary<typeof symbols>["symbols"];

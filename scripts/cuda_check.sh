@@ -2,7 +2,8 @@
 # GPU check, for a CUDA machine that has Python `torch` and no network:
 #   1. builds the native shim against that Python's libtorch (the project's .venv is not
 #      needed and not used),
-#   2. runs the CUDA tests (tests/*cuda*_test.ts, then tests named "cuda" in other files),
+#   2. runs the CUDA tests (tests/*cuda*_test.ts, then tests named "cuda" in other files, e.g.
+#      tests/distributed_test.ts's one NCCL rank training on the GPU),
 #   3. runs `deno task bench ops` (Deno against Python torch on the same libtorch),
 # and prints a summary. Exits non-zero when a step failed.
 #
@@ -105,6 +106,21 @@ if [ -f "$lib" ] && command -v readelf >/dev/null 2>&1; then
   else
     echo "warning: libdsva_torch.so does not link libtorch_cuda (a CPU libtorch?)"
   fi
+fi
+# Distributed: the Gloo group needs libgloo-dev's headers, the NCCL group nccl.h (the
+# nvidia-nccl wheel beside torch); the shim references c10d::ProcessGroupNCCL only when built
+# with it.
+if [ -f "$lib" ] && command -v nm >/dev/null 2>&1; then
+  dist_syms="$(nm -DC "$lib" 2>/dev/null)"
+  nccl=no gloo=no
+  grep -q 'c10d::ProcessGroupNCCL::ProcessGroupNCCL' <<<"$dist_syms" && nccl=yes
+  grep -q 'c10d::ProcessGroupGloo::ProcessGroupGloo' <<<"$dist_syms" && gloo=yes
+  echo "distributed process groups in libdsva_torch.so: gloo=$gloo nccl=$nccl"
+  nccl_rc=0
+  [ "$nccl" = yes ] || { [ "$PY_CUDA" = 1 ] && nccl_rc=1; }
+  record "NCCL process group linked" "$nccl_rc" "gloo=$gloo nccl=$nccl$(
+    [ "$(strip "$LOG_DIR/build.log" | grep -c 'no NCCL process group')" -gt 0 ] &&
+      printf ', %s' "$(strip "$LOG_DIR/build.log" | grep -o 'no NCCL process group.*' | head -n1)")"
 fi
 
 # ---------------------------------------------------------------------------------------------

@@ -74,7 +74,7 @@ apt_install() {
 }
 
 # ---------------------------------------------------------------------------------------------
-step "1/5 C++ build tools (cmake, g++, make) and a font"
+step "1/5 C++ build tools (cmake, g++, make, libgloo-dev) and a font"
 missing=()
 command -v cmake >/dev/null 2>&1 || missing+=(cmake)
 { command -v c++ >/dev/null 2>&1 || command -v g++ >/dev/null 2>&1; } || missing+=(g++)
@@ -83,6 +83,10 @@ command -v make >/dev/null 2>&1 || missing+=(make)
 # font (slim images ship none) they come out blank or as boxes.
 { [ -f /etc/fonts/fonts.conf ] && find /usr/share/fonts /usr/local/share/fonts \
   -name '*.[ot]tf' -print -quit 2>/dev/null | grep -q .; } || missing+=(fonts-dejavu-core)
+# gloo's headers, which the torch wheel's ProcessGroupGloo.hpp includes but does not ship: the
+# shim's distributed training (Gloo process group) is built only where they are.
+[ -f /usr/include/gloo/algorithm.h ] || [ -f /usr/local/include/gloo/algorithm.h ] ||
+  missing+=(libgloo-dev)
 if [ ${#missing[@]} -gt 0 ]; then
   apt_install "${missing[@]}"
 else

@@ -104,6 +104,33 @@ int32_t dt_autocast_set(int32_t device_type, int32_t enabled, int32_t dtype);
 int32_t dt_autocast_is_enabled(int32_t device_type);
 int32_t dt_autocast_dtype(int32_t device_type); /* c10::ScalarType code */
 
+/* ---- distributed (c10d; see src/distributed.cpp). Timeouts in ms; 0 = the group's. ---- */
+int32_t dt_dist_backend_available(int32_t backend); /* backend: 0 gloo, 1 nccl */
+/* A TCPStore client, or the server when is_server (which waits for world_size clients). */
+dt_handle dt_dist_store_tcp(const char* host, int32_t port, int32_t world_size, int32_t is_server,
+                            int64_t timeout_ms);
+int32_t dt_dist_store_port(dt_handle store);
+void dt_dist_store_free(dt_handle store);
+dt_handle dt_dist_group_new(dt_handle store, int32_t rank, int32_t size, int32_t backend,
+                            int64_t timeout_ms);
+int32_t dt_dist_group_free(dt_handle group);
+/* In place on each tensor; op: 0 sum, 1 mean, 2 max, 3 min. */
+int32_t dt_dist_all_reduce(dt_handle group, const dt_handle* ts, int32_t n, int32_t op,
+                           int64_t timeout_ms);
+int32_t dt_dist_broadcast(dt_handle group, const dt_handle* ts, int32_t n, int32_t root,
+                          int64_t timeout_ms);
+/* out[r] = rank r's tensor (dim 0 may differ between ranks); returns the world size. */
+int32_t dt_dist_all_gather(dt_handle group, dt_handle t, dt_handle* out, int64_t timeout_ms);
+int32_t dt_dist_barrier(dt_handle group, int64_t timeout_ms);
+/* DDP's c10d::Reducer over params (bucket sizes in bytes, as torch's DDP). */
+dt_handle dt_ddp_reducer_new(dt_handle group, const dt_handle* params, int32_t n,
+                             int64_t bucket_bytes, int64_t first_bucket_bytes,
+                             int32_t find_unused);
+/* Before a forward whose backward is to be reduced; returns 1 when buckets were rebuilt. */
+int32_t dt_ddp_prepare(dt_handle reducer, const dt_handle* outputs, int32_t n);
+int32_t dt_ddp_buckets(dt_handle reducer, int64_t* sizes, int32_t cap);
+int32_t dt_ddp_reducer_free(dt_handle reducer);
+
 #ifdef __cplusplus
 }
 #endif

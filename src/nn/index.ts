@@ -26,3 +26,5 @@ export { MultiheadSelfAttention } from "./attention.ts";
 export type { AttentionCallOptions, MultiheadSelfAttentionOptions } from "./attention.ts";
 /** Initializers: `nn.init.truncNormal_`, `xavierUniform_`, `kaimingUniform_`, ... */
 export * as init from "./init.ts";
+export { DistributedDataParallel } from "./ddp.ts";
+export type { DdpOptions } from "./ddp.ts";
