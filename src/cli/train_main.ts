@@ -8,6 +8,7 @@
  * @module
  */
 import { CommanderError } from "npm:commander@^15";
+import { missingGroupsWarning } from "../data/groups.ts";
 import { ensureSyntheticDataset } from "../data/synthetic/generate.ts";
 import { cuda, setNumThreads } from "../tensor/index.ts";
 import { describeData, loadTrainData } from "../train/data.ts";
@@ -25,6 +26,7 @@ import {
 import { NonFiniteLossError } from "../train/step.ts";
 import { Trainer, type TrainOutcome } from "../train/trainer.ts";
 import {
+  absolutePath,
   checkResolvedConfig,
   ConfigError,
   formatSources,
@@ -132,8 +134,15 @@ export async function main(argv: readonly string[]): Promise<void> {
   const data = await loadTrainData(config);
   const dataDescription = describeData(data);
   console.log(dataDescription);
+  if (!data.groupsFromFile) {
+    console.error(`train: warning: ${missingGroupsWarning(data.root, data.numAttributes)}`);
+  }
 
-  const runDir = resumeDir ?? await createRunDir(config.runsDir, config.name);
+  // Printed paths are absolute (a default runsDir is the project root's runs/).
+  const runDir = resumeDir ?? absolutePath(
+    Deno.cwd(),
+    await createRunDir(config.runsDir, config.name),
+  );
   await Deno.mkdir(`${runDir}/checkpoints`, { recursive: true });
   await writeJsonAtomic(`${runDir}/config.json`, config);
   if (!resumeDir) await writeJsonAtomic(`${runDir}/config_sources.json`, resolved.sources);
@@ -204,7 +213,9 @@ export async function main(argv: readonly string[]): Promise<void> {
     };
   }
   console.log(`evaluating epoch ${source.epoch + 1} (${source.selection}) ...`);
-  const ev = await evaluateModel(model, data, config, trainer.classAttributes);
+  const ev = await evaluateModel(model, data, config, trainer.classAttributes, {
+    onBadImage: config.onBadImage,
+  });
   const summary = await writeEvaluation(runDir, ev, data, config, source);
   const pictures = await attentionPictures(
     model,
