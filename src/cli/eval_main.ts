@@ -147,9 +147,6 @@ export async function main(argv: readonly string[]): Promise<void> {
   }
   setNumThreads(config.threads);
   const data = await loadTrainData(config);
-  // Only now, with the checkpoint and the data read: a failed start leaves no empty folder.
-  const outDir = out ?? await newEvalDir(home);
-  console.log(`evaluation folder: ${outDir}`);
   console.log(describeData(data));
   const model = await buildModel(config, data.numAttributes, data.groups);
   using ck = await readCheckpoint(path, config.device as "cpu");
@@ -171,6 +168,9 @@ export async function main(argv: readonly string[]): Promise<void> {
     ...(useAC !== undefined ? { useAC } : {}),
     onBadImage: config.onBadImage,
   });
+  // Made only now, with the evaluation done: a failed one leaves no empty folder behind.
+  const outDir = out ?? await newEvalDir(home);
+  console.log(`evaluation folder: ${outDir}`);
   const summary = await writeEvaluation(outDir, ev, data, config, src);
   if (picturesN > 0) {
     const pics = await attentionPictures(

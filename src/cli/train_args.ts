@@ -51,8 +51,8 @@ export function trainProgram(): Command {
   return addConfigFlags(p, CONFIG_FLAGS);
 }
 
-/** Parses the train command line; paths come back absolute (see `paths.ts`). Throws {@link ConfigError} for bad values (naming the flag),
- * commander's error for unknown flags. */
+/** Parses the train command line; paths come back absolute (see `paths.ts`). Throws
+ * {@link ConfigError} for bad values (naming the flag), commander's error for unknown flags. */
 export function parseTrainArgs(argv: readonly string[]): TrainArgs {
   const prog = trainProgram();
   prog.parse([...argv], { from: "user" });

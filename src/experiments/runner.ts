@@ -244,7 +244,8 @@ export async function runGrid(plan: GridPlan, opts: RunGridOptions = {}): Promis
         args: setsid ? cmd : cmd.slice(1),
         stdout: "piped",
         stderr: "piped",
-        env: { NO_PROGRESS: "1", ...(opts.env ?? {}) },
+        // The child resolves relative paths where this process does, not where the user typed.
+        env: { NO_PROGRESS: "1", INIT_CWD: Deno.cwd(), ...(opts.env ?? {}) },
       }).spawn();
       const asked = stopReason();
       if (asked) child.kill(asked as Deno.Signal);
