@@ -151,7 +151,14 @@ async function inspect(dir: string | undefined, values: InspectFlags) {
       Object.assign(opts, findDatasetLayout(dir));
     } catch (e) {
       if (!(e instanceof DataError)) throw e;
-      Object.assign(opts, { images: `${dir}/images` });
+      // No split file yet (data split writes one): the images, attributes and groups still.
+      opts.images = `${dir}/images`;
+      try {
+        opts.attributes = findAttributeFile(dir);
+      } catch (e) {
+        if (!(e instanceof DataError)) throw e;
+      }
+      opts.groups = [`${dir}/groups.json`, `${dir}/attributes/groups.json`].find(exists);
     }
     label = dir;
   } else {
