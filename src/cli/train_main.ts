@@ -135,7 +135,9 @@ export async function main(argv: readonly string[]): Promise<void> {
   const dataDescription = describeData(data);
   console.log(dataDescription);
   if (!data.groupsFromFile) {
-    console.error(`train: warning: ${missingGroupsWarning(data.root, data.numAttributes)}`);
+    // Named by the dataset folder, where the groups file goes (data.root is its image folder).
+    const dir = config.dataset.kind === "synthetic" ? data.root : config.dataset.dir;
+    console.error(`train: warning: ${missingGroupsWarning(dir, data.numAttributes)}`);
   }
 
   // Printed paths are absolute (a default runsDir is the project root's runs/).
