@@ -217,7 +217,8 @@ cat <<EOF
 Set-up done in $((SECONDS - STARTED)) s: $("$DENO_BIN" --version | head -n1), torch $torch_version in .venv.
 
 Run, from $ROOT:
-  deno task demo         # a short tensor demo (the main job until training exists)
+  deno task train        # the main job: train and evaluate DSVA on the synthetic scenes (CPU, minutes)
+  deno task data inspect <your dataset>   # check a dataset of your own (README: "Your own dataset")
   deno task test         # the test suite (Python torch in .venv is the oracle)
   deno task check        # fmt, lint, type check
   deno task bench ops    # per-op speed against Python torch

@@ -119,6 +119,7 @@ const COMMON = {
   testBatchSize: 64,
   loaderConcurrency: 4,
   workers: 0,
+  onBadImage: "fail",
   runsDir: "runs",
   pictures: 6,
   maxSteps: 0,
@@ -237,6 +238,7 @@ Deno.test("config: the flag table sets valid paths, and resuming may change only
     "loaderConcurrency",
     "maxSteps",
     "monitorTest",
+    "onBadImage",
     "pictures",
     "runsDir",
     "testBatchSize",
@@ -245,7 +247,7 @@ Deno.test("config: the flag table sets valid paths, and resuming may change only
   ]);
   assert.deepEqual(
     CONFIG_FLAGS.filter((f) => f.evalOverride).map((f) => f.path).sort(),
-    ["autocast", "device", "gamma", "gammaRetain", "threads"],
+    ["autocast", "device", "gamma", "gammaRetain", "onBadImage", "threads"],
   );
   // Every flag reaches its field.
   const cfg = resolveConfig(

@@ -235,6 +235,7 @@ function configOf(c: Case, dataDir: string, clipDir: string, runsDir: string): T
     testBatchSize: 64,
     loaderConcurrency: 4,
     workers: 0,
+    onBadImage: "fail",
     runsDir,
     pictures: 0,
     maxSteps: 0,

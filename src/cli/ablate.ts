@@ -16,6 +16,7 @@ import { configFlag } from "../config/index.ts";
 import { addConfigFlags } from "./config_flags.ts";
 import { applyOverrides, gridStopToken, reportAndExit } from "./experiments.ts";
 import { parseOrExit, runCommand } from "./task_exit.ts";
+import { userPath } from "./paths.ts";
 
 /** The training config flags ablate takes (from the one flag table). */
 const ABLATE_FLAGS = [configFlag("dataset"), configFlag("dataset.split")];
@@ -33,7 +34,7 @@ function program(): Command {
       "../shared/data/weights/darknet-tiny-tfjs",
     )
     .option("--no-cnn", "no CNN row")
-    .option("--out <dir>", "grid folder (default runs/experiments/ablate[-quick])")
+    .option("--out <dir>", "grid folder (default runs/experiments/ablate[-quick])", userPath)
     .option("--base <json>", "training fields for every cell, e.g. '{\"epochs\":4}'")
     .option("--fresh", "delete the grid folder first")
     .option("--no-pictures", "no attention-map pictures in the report")

@@ -40,8 +40,10 @@ import {
   syntheticTruth,
   syntheticVocabulary,
 } from "../attributes/synthetic.ts";
+import { absolutePath } from "../config/paths.ts";
 import { flagReader, givenFlags } from "./flag_reader.ts";
 import { parseOrExit, runCommand, UsageError } from "./task_exit.ts";
+import { nonEmpty, userPath } from "./paths.ts";
 
 const TASK = "attributes";
 
@@ -53,18 +55,20 @@ export function attributesProgram(): Command {
     .option(
       "--model <dir>",
       "a Hugging Face CLIP folder (config.json, weights, tokenizer.json) or a clip:finetune run folder (its model/)",
+      userPath,
     )
     .optionsGroup("Images (default: the synthetic scenes):")
     .option(
       "--synthetic",
       "the built-in synthetic scenes (vocabulary and true attributes built in)",
     )
-    .option("--dataset <dir>", "a dataset folder (images/ with one sub-folder per class)")
-    .option("--images <dir>", "an image folder (one sub-folder per class)")
+    .option("--dataset <dir>", "a dataset folder (images/ with one sub-folder per class)", userPath)
+    .option("--images <dir>", "an image folder (one sub-folder per class)", userPath)
     .optionsGroup("Attributes:")
     .option(
       "--vocabulary <file>",
       "attribute names and groups (JSON; see src/attributes/vocabulary.ts); built in for --synthetic",
+      userPath,
     )
     .option(
       "--template <t>",
@@ -73,7 +77,7 @@ export function attributesProgram(): Command {
       }" (synthetic: the captions' 4 openings)`,
       (t: string, prev: string[] | undefined) => [...(prev ?? []), t],
     )
-    .option("--templates <file>", "templates, one per line")
+    .option("--templates <file>", "templates, one per line", userPath)
     .option(
       "--similarity <s>",
       "softmax (default: CLIP's probabilities over the attributes at the model's temperature), " +
@@ -88,9 +92,16 @@ export function attributesProgram(): Command {
     .option(
       "--truth <file>",
       "true attributes (csv/json/npy/mat, named rows and columns) for AUROC",
+      userPath,
     )
     .optionsGroup("Output:")
-    .option("--out <dir>", "output folder (default runs/<timestamp>-attributes)")
+    .option(
+      "--out <dir>",
+      "output folder (default runs/<timestamp>-attributes); a folder that is not empty needs " +
+        "--overwrite",
+      userPath,
+    )
+    .option("--overwrite", "with --out: replace the files of a folder that is not empty")
     .option("--batch-size <n>", "images per CLIP batch (64)")
     .option("--threads <n>", "libtorch threads")
     .option("--device <device>", "cpu, cuda or cuda:N (cpu)")
@@ -133,6 +144,7 @@ export async function runAttributes(argv: readonly string[]): Promise<Attributes
     templates?: string;
     truth?: string;
     out?: string;
+    overwrite?: boolean;
   };
   const { z, flag } = await flagReader(v);
   const t0 = performance.now();
@@ -146,6 +158,11 @@ export async function runAttributes(argv: readonly string[]): Promise<Attributes
   if (sources > 1) fail("give one of --synthetic, --dataset DIR, --images DIR");
   const synthetic = sources === 0 || !!v.synthetic;
   if (v.template && v.templates) fail("give --template or --templates, not both");
+  if (v.out && !v.overwrite && nonEmpty(v.out)) {
+    fail(
+      `--out ${v.out}: not empty; give a new or empty folder, or --overwrite to replace its files`,
+    );
+  }
   const settings: CollectSettings = {
     templates: DEFAULT_TEMPLATES,
     similarity: flag("similarity", z.enum(["softmax", "cosine", "centered"]), "softmax"),
@@ -191,7 +208,7 @@ export async function runAttributes(argv: readonly string[]): Promise<Attributes
   const folder = await scanImageFolder(imagesDir);
 
   const { model, tokenizer, dir: modelDir } = await loadClip(v.model!, device);
-  const out = v.out ?? await createRunDir("runs", "attributes");
+  const out = v.out ?? absolutePath(Deno.cwd(), await createRunDir("runs", "attributes"));
   console.log(
     `attributes: ${folder.classes.length} classes, ${folder.samples.length} images from ${imagesDir}\n` +
       `  model ${modelDir}; ${vocabulary.names.length} attributes in ${

@@ -30,6 +30,7 @@ import { resolveConfig } from "../config/index.ts";
 import { loadTrainData } from "../train/data.ts";
 import { runZeroShot } from "../zeroshot/run.ts";
 import { syntheticDescriptions } from "../zeroshot/synthetic.ts";
+import { userPath } from "./paths.ts";
 
 const TASK = "clip:demo";
 
@@ -40,7 +41,7 @@ function program(): Command {
       "Train a small CLIP on the synthetic scenes' captions, collect attributes with it, and " +
         "train DSVA on them and on the true attributes with the same budget.",
     )
-    .option("--runs-dir <dir>", "where the run folders go (runs)")
+    .option("--runs-dir <dir>", "where the run folders go (runs)", userPath)
     .option("--epochs <n>", `CLIP training epochs (${FINETUNE_DEFAULTS.epochs})`)
     .option("--dsva-epochs <n>", "DSVA epochs of both training runs (deno task train's default)")
     .option(
@@ -63,7 +64,8 @@ async function train(args: string[]): Promise<Record<string, unknown>> {
     args: ["run", "-A", `${ROOT}/scripts/train.ts`, ...args],
     stdout: "piped",
     stderr: "inherit",
-    env: { NO_PROGRESS: "1" },
+    // The child resolves relative paths where this process does, not where the user typed.
+    env: { NO_PROGRESS: "1", INIT_CWD: Deno.cwd() },
   }).spawn();
   let last = "", buf = "";
   const dec = new TextDecoder();

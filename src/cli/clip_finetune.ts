@@ -17,6 +17,7 @@ import { finetuneClip } from "../clip/finetune.ts";
 import { flagReader, givenFlags } from "./flag_reader.ts";
 import { signalExitCode, stopOnSignals } from "./stop.ts";
 import { parseOrExit, runCommand, UsageError } from "./task_exit.ts";
+import { userPath } from "./paths.ts";
 
 const TASK = "clip:finetune";
 
@@ -33,10 +34,12 @@ export function finetuneProgram(): Command {
     .option(
       "--captions <file>",
       'RSICD/UCM-captions JSON ({"images":[{"filename","sentences":[{"raw"}]}]}), a captions.json ({"image": ["caption", ...]}) or a CSV of image,sentence',
+      userPath,
     )
     .option(
       "--images <dir>",
       "folder the caption file's image paths are relative to (default: the caption file's folder)",
+      userPath,
     )
     .option(
       "--caption-split <list>",
@@ -49,7 +52,7 @@ export function finetuneProgram(): Command {
     .optionsGroup(
       "Model (default: a small CLIP from scratch, BPE tokenizer trained on the captions):",
     )
-    .option("--model <dir>", "fine-tune this Hugging Face CLIP folder instead")
+    .option("--model <dir>", "fine-tune this Hugging Face CLIP folder instead", userPath)
     .option("--image-size <n>", `input side (${m.imageSize})`)
     .option("--patch-size <n>", `patch side (${m.patchSize})`)
     .option("--width <n>", `width of both towers (${m.width})`)
@@ -72,7 +75,7 @@ export function finetuneProgram(): Command {
     .option("--threads <n>", "libtorch threads (the cores, at most 16)")
     .option("--device <device>", "cpu, cuda or cuda:N (cpu)")
     .option("--name <name>", `run name, the run folder's suffix (${d.name})`)
-    .option("--runs-dir <dir>", `where run folders go (${d.runsDir})`)
+    .option("--runs-dir <dir>", `where run folders go (${d.runsDir})`, userPath)
     .option("--checkpoint-every <n>", `save the checkpoint every n steps (${d.checkpointEvery})`)
     .option("--log-every <n>", "log a line every n steps (default: once an epoch)")
     .option("--max-steps <n>", "stop after n steps in all")

@@ -3,7 +3,9 @@
  * accuracy; GZSL S, U, H with calibrated stacking (a given γ, or γ chosen on the held-out seen
  * images); the seen–unseen curve and AUSUC; every branch (VAM, global, fused). Writes
  * `eval.json`, `eval.md`, `confusion.png` and `seen_unseen_curve.json`; the last output line is
- * the content of `eval.json`.
+ * the content of `eval.json`. Nothing is replaced silently: without `--out` the files go into a
+ * new folder `<run>/evals/NNN/` (the training-time `eval.json` and `report.html` stay as they
+ * were); `--out` into a folder that is not empty needs `--overwrite`.
  * @module
  */
 import { Command } from "npm:commander@^15";
@@ -25,6 +27,8 @@ import {
 } from "../config/index.ts";
 import { addConfigFlags, flagSource, readConfigFlags } from "./config_flags.ts";
 import { isDir } from "../run/run_dir.ts";
+import { parentDir } from "../config/paths.ts";
+import { nonEmpty, userPath } from "./paths.ts";
 
 /** The config flags `eval` takes as overrides of the checkpoint's config. */
 const EVAL_FLAGS = CONFIG_FLAGS.filter((f) => f.evalOverride);
@@ -32,11 +36,20 @@ const EVAL_FLAGS = CONFIG_FLAGS.filter((f) => f.evalOverride);
 function program(): Command {
   const p = new Command("deno task eval")
     .description("Evaluate a DSVA checkpoint: ZSL, GZSL (S, U, H), AUSUC, per branch.")
-    .option("--run <runDir>", "a run folder (uses its checkpoints/best.safetensors)")
-    .option("--checkpoint <file>", "a checkpoint file (best.safetensors or last.safetensors)")
+    .option("--run <runDir>", "a run folder (uses its checkpoints/best.safetensors)", userPath)
+    .option(
+      "--checkpoint <file>",
+      "a checkpoint file (best.safetensors or last.safetensors)",
+      userPath,
+    )
     .option("--which <best|last>", "with --run: which checkpoint", "best")
     .option("--no-ac", "no Attention Concentration at test time")
-    .option("--out <dir>", "where to write eval.json etc. (default: the run folder)")
+    .option(
+      "--out <dir>",
+      "where to write eval.json etc. (default: a new folder <run>/evals/NNN)",
+      userPath,
+    )
+    .option("--overwrite", "with --out: replace the files of a folder that is not empty")
     .option("--pictures <n>", "also write n attention pictures into <out>/pictures", "0")
     .allowExcessArguments(false)
     .exitOverride();
@@ -45,6 +58,26 @@ function program(): Command {
 
 function fail(code: number, msg: string): never {
   return failTask("eval", code, msg);
+}
+
+/** A new, numbered evaluation folder `<home>/evals/NNN` (001, 002, ...: the next free one,
+ * created here so that two evaluations at once never share one). */
+async function newEvalDir(home: string): Promise<string> {
+  const evals = `${home}/evals`;
+  await Deno.mkdir(evals, { recursive: true });
+  let n = 0;
+  for (const e of Deno.readDirSync(evals)) {
+    if (/^\d+$/.test(e.name)) n = Math.max(n, Number(e.name));
+  }
+  for (;; n++) {
+    const dir = `${evals}/${String(n + 1).padStart(3, "0")}`;
+    try {
+      await Deno.mkdir(dir);
+      return dir;
+    } catch (e) {
+      if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+    }
+  }
 }
 
 /** Runs `deno task eval` with `argv`. */
@@ -62,16 +95,23 @@ async function evaluate(argv: readonly string[]): Promise<void> {
   if (o.which !== "best" && o.which !== "last") {
     fail(2, `--which: expected best or last, got ${o.which}`);
   }
-  let path: string, outDir: string;
+  let path: string, home: string;
   if (o.run) {
     const dir = String(o.run).replace(/\/+$/, "");
     if (!isDir(dir)) fail(2, `--run ${dir}: no such run folder`);
     path = `${dir}/${CHECKPOINTS[o.which as "best" | "last"]}`;
-    outDir = String(o.out ?? dir);
+    home = dir;
   } else {
     path = String(o.checkpoint);
-    const parent = path.replace(/\/[^/]*$/, "") || ".";
-    outDir = String(o.out ?? (parent.endsWith("/checkpoints") ? parent.slice(0, -12) : parent));
+    const parent = parentDir(path);
+    home = parent.endsWith("/checkpoints") ? parentDir(parent) : parent;
+  }
+  const out = o.out === undefined ? null : String(o.out).replace(/\/+$/, "") || "/";
+  if (out !== null && o.overwrite !== true && nonEmpty(out)) {
+    fail(
+      2,
+      `--out ${out}: not empty; give a new or empty folder, or --overwrite to replace its files`,
+    );
   }
 
   // Overrides of the run's config, read and validated like the train flags.
@@ -131,7 +171,11 @@ async function evaluate(argv: readonly string[]): Promise<void> {
   const ev = await evaluateModel(model, data, config, classAttributes, {
     gamma: given("gamma") || given("gammaRetain") ? config.gamma : undefined,
     ...(useAC !== undefined ? { useAC } : {}),
+    onBadImage: config.onBadImage,
   });
+  // Made only now, with the evaluation done: a failed one leaves no empty folder behind.
+  const outDir = out ?? await newEvalDir(home);
+  console.log(`evaluation folder: ${outDir}`);
   const summary = await writeEvaluation(outDir, ev, data, config, src);
   if (picturesN > 0) {
     const pics = await attentionPictures(

@@ -21,6 +21,7 @@ import { quickConfig } from "../experiments/presets.ts";
 import { type GridRun, runExperimentGrid } from "../experiments/run_grid.ts";
 import { stopOnSignals, type StopToken } from "./stop.ts";
 import { parseOrExit, runCommand } from "./task_exit.ts";
+import { userPath } from "./paths.ts";
 
 function program(): Command {
   return new Command("deno task experiments")
@@ -29,9 +30,17 @@ function program(): Command {
         "backbones, recipes, loss/AC variants, attribute sets) and write one report. Resumable: " +
         "rerun the same command after an interruption.",
     )
-    .option("--config <file>", "experiment config (JSON), e.g. configs/experiments/synthetic.json")
+    .option(
+      "--config <file>",
+      "experiment config (JSON), e.g. configs/experiments/synthetic.json",
+      userPath,
+    )
     .option("--quick", "the built-in tiny grid (two cells on the synthetic scenes)")
-    .option("--out <dir>", "grid folder (default: the config's out, runs/experiments/<name>)")
+    .option(
+      "--out <dir>",
+      "grid folder (default: the config's out, runs/experiments/<name>)",
+      userPath,
+    )
     .option("--base <json>", "training fields merged into the config's base, e.g. '{\"epochs\":2}'")
     .option("--fresh", "delete the grid folder first (redo every cell)")
     .option("--report-only", "only rebuild the report from the finished cells")

@@ -2,9 +2,15 @@
  * into a validated partial config. */
 import { Command } from "npm:commander@^15";
 import { CONFIG_FLAGS } from "../config/flags.ts";
-import { ConfigError, parsePartialConfig, type PartialConfig } from "../config/index.ts";
+import {
+  ConfigError,
+  parsePartialConfig,
+  type PartialConfig,
+  resolvePathFields,
+} from "../config/index.ts";
 import { addConfigFlags, flagSource, readConfigFlags, setPath } from "./config_flags.ts";
 import { quietCommander } from "./task_exit.ts";
+import { callerDir, userPath } from "./paths.ts";
 
 /** What the command line asks for. */
 export interface TrainArgs {
@@ -27,8 +33,13 @@ export function trainProgram(): Command {
       "Train DSVA and evaluate it (no arguments: the built-in synthetic CPU run). Flags override " +
         "the config file; the last output line is a JSON summary.",
     )
-    .option("--config <file>", "JSON config file (fields of the resolved config, any subset)")
-    .option("--resume <runDir>", "continue an interrupted run from its last checkpoint")
+    .option(
+      "--config <file>",
+      "JSON config file (fields of the resolved config, any subset; its paths are relative to " +
+        "its own folder)",
+      userPath,
+    )
+    .option("--resume <runDir>", "continue an interrupted run from its last checkpoint", userPath)
     .option("--print-config", "print the resolved config and exit")
     .option(
       "--set <path=value>",
@@ -41,8 +52,8 @@ export function trainProgram(): Command {
   return addConfigFlags(p, CONFIG_FLAGS);
 }
 
-/** Parses the train command line. Throws {@link ConfigError} for bad values (naming the flag),
- * commander's error for unknown flags. */
+/** Parses the train command line; paths come back absolute (see `paths.ts`). Throws
+ * {@link ConfigError} for bad values (naming the flag), commander's error for unknown flags. */
 export function parseTrainArgs(argv: readonly string[]): TrainArgs {
   const prog = quietCommander(trainProgram());
   prog.parse([...argv], { from: "user" });
@@ -62,7 +73,8 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs {
     sources.set(path, `--set ${path}`);
   }
   const source = flagSource(sources);
-  const partial = parsePartialConfig(fields, source);
+  // Paths on the command line are the caller's: relative to where the user typed the command.
+  const partial = parsePartialConfig(resolvePathFields(fields, callerDir()), source);
   return {
     source: (path) => `flag ${source(path)}`,
     config: (o.config as string | undefined) ?? null,

@@ -7,6 +7,7 @@
  * `--resume <runDir>`); 1 training failed (e.g. a non-finite loss); 2 bad configuration.
  * @module
  */
+import { missingGroupsWarning } from "../data/groups.ts";
 import { ensureSyntheticDataset } from "../data/synthetic/generate.ts";
 import { cuda, setNumThreads } from "../tensor/index.ts";
 import { describeData, loadTrainData } from "../train/data.ts";
@@ -24,6 +25,7 @@ import {
 import { NonFiniteLossError } from "../train/step.ts";
 import { Trainer, type TrainOutcome } from "../train/trainer.ts";
 import {
+  absolutePath,
   checkResolvedConfig,
   ConfigError,
   formatSources,
@@ -119,8 +121,17 @@ async function train(argv: readonly string[]): Promise<void> {
   const data = await loadTrainData(config);
   const dataDescription = describeData(data);
   console.log(dataDescription);
+  if (!data.groupsFromFile) {
+    // Named by the dataset folder, where the groups file goes (data.root is its image folder).
+    const dir = config.dataset.kind === "synthetic" ? data.root : config.dataset.dir;
+    console.error(`train: warning: ${missingGroupsWarning(dir, data.numAttributes)}`);
+  }
 
-  const runDir = resumeDir ?? await createRunDir(config.runsDir, config.name);
+  // Printed paths are absolute (a default runsDir is the project root's runs/).
+  const runDir = resumeDir ?? absolutePath(
+    Deno.cwd(),
+    await createRunDir(config.runsDir, config.name),
+  );
   await Deno.mkdir(`${runDir}/checkpoints`, { recursive: true });
   await writeJsonAtomic(`${runDir}/config.json`, config);
   if (!resumeDir) await writeJsonAtomic(`${runDir}/config_sources.json`, resolved.sources);
@@ -190,7 +201,9 @@ async function train(argv: readonly string[]): Promise<void> {
     };
   }
   console.log(`evaluating epoch ${source.epoch + 1} (${source.selection}) ...`);
-  const ev = await evaluateModel(model, data, config, trainer.classAttributes);
+  const ev = await evaluateModel(model, data, config, trainer.classAttributes, {
+    onBadImage: config.onBadImage,
+  });
   const summary = await writeEvaluation(runDir, ev, data, config, source);
   const pictures = await attentionPictures(
     model,

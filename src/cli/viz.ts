@@ -6,6 +6,7 @@
 import { Command } from "npm:commander@^15";
 import { vizRun } from "../experiments/viz.ts";
 import { failTask, parseOrExit, runCommand } from "./task_exit.ts";
+import { userPath } from "./paths.ts";
 
 function program(): Command {
   return new Command("deno task viz")
@@ -13,7 +14,7 @@ function program(): Command {
       "Attention maps of a trained run's test images: each top attribute's map over the image, " +
         "the AC crop box, predicted vs true class and attributes (PNG + HTML).",
     )
-    .requiredOption("--run <runDir>", "the run folder")
+    .requiredOption("--run <runDir>", "the run folder", userPath)
     .option("--images <n>", "number of test images", "6")
     .option("--unseen-only", "only images of unseen classes")
     .option(
@@ -23,7 +24,7 @@ function program(): Command {
       [] as string[],
     )
     .option("--which <best|last>", "checkpoint", "best")
-    .option("--out <dir>", "output folder (default <runDir>/viz)")
+    .option("--out <dir>", "output folder (default <runDir>/viz)", userPath)
     .allowExcessArguments(false)
     .exitOverride();
 }

@@ -32,6 +32,7 @@ export const DEFAULTS = {
   monitorTest: true,
   loaderConcurrency: 4,
   workers: 0,
+  onBadImage: "fail",
   runsDir: "runs",
   pictures: 6,
   maxSteps: 0,

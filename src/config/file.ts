@@ -1,8 +1,10 @@
-/** Reading a JSON training config file. */
+/** Reading a JSON training config file. Paths in it (`PATH_FIELDS`) are relative to the file's
+ * own folder, as a user editing the file expects, and come back absolute. */
 import { ConfigError } from "./errors.ts";
+import { absolutePath, parentDir, resolvePathFields } from "./paths.ts";
 import { parsePartialConfig, type PartialConfig } from "./schema.ts";
 
-/** Reads and validates a JSON config file. */
+/** Reads and validates a JSON config file; its relative paths resolve against its folder. */
 export async function readConfigFile(path: string): Promise<PartialConfig> {
   let text: string;
   try {
@@ -16,5 +18,6 @@ export async function readConfigFile(path: string): Promise<PartialConfig> {
   } catch (e) {
     throw new ConfigError(`${path} is not valid JSON: ${(e as Error).message}`);
   }
-  return parsePartialConfig(json, () => path);
+  const folder = parentDir(absolutePath(Deno.cwd(), path));
+  return parsePartialConfig(resolvePathFields(json, folder), () => path);
 }

@@ -201,6 +201,15 @@ export const CONFIG_FLAGS: readonly ConfigFlag[] = [
     resumable: true,
   },
   {
+    flag: "--on-bad-image <skip|fail>",
+    path: "onBadImage",
+    parse: "string",
+    help: "an evaluation image that cannot be decoded: fail (default) stops naming it; skip " +
+      "leaves it out of every metric and lists it in eval.json and the report",
+    resumable: true,
+    evalOverride: true,
+  },
+  {
     flag: "--runs-dir <dir>",
     path: "runsDir",
     parse: "string",

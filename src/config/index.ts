@@ -3,7 +3,8 @@
  * defaults (`defaults.ts`; the recipe-dependent ones are the recipe's, `src/dsva/recipes.ts`),
  * the zod schema of a partial config with the shared integer schemas and issue formatting
  * (`schema.ts`), config files (`file.ts`), resolution of partial configs into a complete one
- * (`resolve.ts`), the `--official-script` presets (`official_script.ts`), where each resolved
+ * (`resolve.ts`), paths made absolute against the caller's or the config file's folder
+ * (`paths.ts`), the `--official-script` presets (`official_script.ts`), where each resolved
  * field came from (`sources.ts`), and the one table of config flags that the commands build their options from
  * (`flags.ts`). Pure TypeScript: no command-line code; the commands live in `src/cli/`.
  * @module
@@ -32,6 +33,7 @@ export {
   posInt,
 } from "./schema.ts";
 export { readConfigFile } from "./file.ts";
+export { absolutePath, parentDir, PATH_FIELDS, resolvePathFields } from "./paths.ts";
 export {
   checkResolvedConfig,
   datasetKind,

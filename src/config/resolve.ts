@@ -320,6 +320,7 @@ export function resolveConfig(partial: PartialConfig): TrainConfig {
     testBatchSize: p.testBatchSize ?? recipe.testBatchSize,
     loaderConcurrency: p.loaderConcurrency ?? DEFAULTS.loaderConcurrency,
     workers: p.workers ?? DEFAULTS.workers,
+    onBadImage: p.onBadImage ?? DEFAULTS.onBadImage,
     runsDir: p.runsDir ?? DEFAULTS.runsDir,
     pictures: p.pictures ?? DEFAULTS.pictures,
     maxSteps: p.maxSteps ?? DEFAULTS.maxSteps,

@@ -132,6 +132,7 @@ export const PartialConfigSchema = z.strictObject({
   testBatchSize: posInt(),
   loaderConcurrency: posInt(),
   workers: nonNegInt(),
+  onBadImage: z.enum(["skip", "fail"]),
   runsDir: z.string().min(1),
   pictures: nonNegInt(),
   maxSteps: nonNegInt(),

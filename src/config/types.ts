@@ -164,6 +164,9 @@ export interface TrainConfig {
   /** Images decoded at once, and decode worker threads (0: sharp's own threads). */
   loaderConcurrency: number;
   workers: number;
+  /** An evaluation image that cannot be decoded: `fail` stops with an error naming it; `skip`
+   * leaves it out of every metric and lists it in `eval.json` and the report. */
+  onBadImage: "skip" | "fail";
   /** Where run folders go. */
   runsDir: string;
   /** Attention-map pictures in the report. */

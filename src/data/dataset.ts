@@ -102,6 +102,18 @@ export function findDatasetLayout(dir: string): DatasetLayout {
   const images = `${dir}/images`;
   if (!exists(dir)) throw new DataError(dir, "no such dataset folder");
   if (!exists(images)) throw new DataError(dir, "has no images/ folder (one sub-folder per class)");
+  const attributes = findAttributeFile(dir);
+  const splits = `${dir}/splits.json`;
+  if (!exists(splits)) throw new DataError(dir, "has no splits.json");
+  const groups = [`${dir}/groups.json`, `${dir}/attributes/groups.json`].find(exists);
+  const captions = exists(`${dir}/captions.json`) ? `${dir}/captions.json` : undefined;
+  return { images, attributes, splits, groups, captions };
+}
+
+/** A dataset folder's attribute file: `attributes.{csv,npy,json}`, or the one `.csv`/`.npy` file
+ * in `attributes/`; a {@link DataError} when there is none or several. */
+export function findAttributeFile(dir: string): string {
+  dir = dir.replace(/\/+$/, "");
   let attributes = ["csv", "npy", "json"].map((e) => `${dir}/attributes.${e}`).find(exists);
   if (!attributes && exists(`${dir}/attributes`)) {
     const found = [...Deno.readDirSync(`${dir}/attributes`)]
@@ -119,11 +131,7 @@ export function findDatasetLayout(dir: string): DatasetLayout {
   if (!attributes) {
     throw new DataError(dir, "has no attribute file (attributes.csv or attributes/*.csv)");
   }
-  const splits = `${dir}/splits.json`;
-  if (!exists(splits)) throw new DataError(dir, "has no splits.json");
-  const groups = [`${dir}/groups.json`, `${dir}/attributes/groups.json`].find(exists);
-  const captions = exists(`${dir}/captions.json`) ? `${dir}/captions.json` : undefined;
-  return { images, attributes, splits, groups, captions };
+  return attributes;
 }
 
 /** Opens a dataset folder found by {@link findDatasetLayout}. */

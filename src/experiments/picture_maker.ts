@@ -30,7 +30,8 @@ export function vizSubprocess(log: (line: string) => void = console.log): Pictur
       ],
       stdout: "piped",
       stderr: "piped",
-      env: { NO_PROGRESS: "1" },
+      // The child resolves relative paths where this process does, not where the user typed.
+      env: { NO_PROGRESS: "1", INIT_CWD: Deno.cwd() },
     }).output();
     if (!out.success) {
       log(

@@ -14,6 +14,7 @@
 import { exists } from "../../ffi/fs.ts";
 import { formatDuration } from "../run/progress.ts";
 import type { Cell, GridPlan } from "./grid.ts";
+import { resolvePathFields } from "../config/paths.ts";
 
 /** The evaluation summary a finished cell wrote (`eval.json`, the fields the report uses). */
 export interface CellEval {
@@ -229,7 +230,9 @@ export async function runGrid(plan: GridPlan, opts: RunGridOptions = {}): Promis
         if (runDir) await Deno.remove(runDir, { recursive: true }); // no checkpoint: start over
         runDir = null;
         const cfgPath = `${dir}/train_config.json`;
-        await writeJson(cfgPath, { ...cell.train, name: cell.id, runsDir: dir });
+        // A config file's paths are relative to its own folder: the grid's are the caller's.
+        const train = { ...cell.train, name: cell.id, runsDir: dir };
+        await writeJson(cfgPath, resolvePathFields(train, Deno.cwd()));
         args = ["--config", cfgPath];
         log(progressLine(`${cell.id} (${i + 1}/${cells.length}): training`));
       }
@@ -241,7 +244,8 @@ export async function runGrid(plan: GridPlan, opts: RunGridOptions = {}): Promis
         args: setsid ? cmd : cmd.slice(1),
         stdout: "piped",
         stderr: "piped",
-        env: { NO_PROGRESS: "1", ...(opts.env ?? {}) },
+        // The child resolves relative paths where this process does, not where the user typed.
+        env: { NO_PROGRESS: "1", INIT_CWD: Deno.cwd(), ...(opts.env ?? {}) },
       }).spawn();
       const asked = stopReason();
       if (asked) child.kill(asked as Deno.Signal);

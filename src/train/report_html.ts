@@ -40,6 +40,8 @@ export interface ReportEval {
       gamma: number;
     };
   };
+  /** Images left out of every metric as unreadable (`onBadImage: skip`). */
+  badImages?: readonly { path: string; problem: string }[];
   /** The best test epochs by ZSL accuracy and by H (1-based), when training recorded them. */
   testBest?: {
     zsl: { epoch: number; zsl: number; S: number; U: number; H: number } | null;
@@ -131,6 +133,15 @@ th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}
         `<p>Best test epochs during training (VAM branch): by ZSL accuracy ${
           one(ev.testBest.zsl)
         }; by H ${one(ev.testBest.H)}.</p>`,
+      );
+    }
+    if (ev.badImages?.length) {
+      parts.push(
+        `<p class="warn">${ev.badImages.length} unreadable image(s) left out of every metric ` +
+          `(onBadImage: skip):</p><ul>${
+            ev.badImages.map((b) => `<li><code>${esc(b.path)}</code>: ${esc(b.problem)}</li>`)
+              .join("")
+          }</ul>`,
       );
     }
     if (official) {

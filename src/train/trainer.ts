@@ -363,15 +363,16 @@ export class Trainer {
     const cfg = this.config, d = this.data;
     const t0 = performance.now();
     const useAC = cfg.ac.enabled && cfg.ac.atTest;
+    const scoring = { useAC, onBadImage: cfg.onBadImage };
     const heldout = d.heldout.length > 0
-      ? await scoreSamples(this.model, d.heldout, this.classAttributes, cfg, { useAC })
+      ? await scoreSamples(this.model, d.heldout, this.classAttributes, cfg, scoring)
       : null;
     const heldoutAcc = heldout ? heldoutSeenAccuracy(heldout, d.seen, "vam") : null;
     let test: EpochRecord["test"] = null;
     if (cfg.monitorTest || cfg.selection === "official") {
       const ts = concatSets(
-        await scoreSamples(this.model, d.testSeen, this.classAttributes, cfg, { useAC }),
-        await scoreSamples(this.model, d.testUnseen, this.classAttributes, cfg, { useAC }),
+        await scoreSamples(this.model, d.testSeen, this.classAttributes, cfg, scoring),
+        await scoreSamples(this.model, d.testUnseen, this.classAttributes, cfg, scoring),
       );
       const g = chooseGamma(cfg, heldout, d.seen, d.unseen, "vam");
       const r = branchResult(ts, d.seen, d.unseen, "vam", g);
