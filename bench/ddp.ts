@@ -10,7 +10,9 @@
  *    `nn.DistributedDataParallel` (c10d's Reducer on ProcessGroupGloo), launched with the
  *    torchrun variables; PyTorch's: bench/ddp_baseline.py under `torchrun --nproc-per-node 2`.
  *
- * The last line is JSON; `ratio` is PyTorch's all-reduce ms over ours (≥ 1: ours no slower).
+ * Part 2 runs `--rounds` times, alternating which side goes first (the machine may be shared);
+ * the last line is JSON; `ratio` is PyTorch's median all-reduce ms over ours (≥ 1: ours no
+ * slower).
  */
 import { Command, InvalidArgumentError } from "npm:commander@^15";
 import { parseOrExit } from "../src/cli/task_exit.ts";
@@ -167,12 +169,19 @@ async function torchAllReduce(shapesFile: string, steps: number, warmup: number)
 export async function run(args: string[]): Promise<void> {
   const prog = new Command("deno task bench ddp")
     .option("--steps <n>", "training steps per run (part 1)", positive, 30)
-    .option("--reduce-steps <n>", "timed all-reduce steps (part 2)", positive, 30)
+    .option("--reduce-steps <n>", "timed all-reduce steps (part 2)", positive, 50)
     .option("--warmup <n>", "steps left out at the start", positive, 5)
+    .option("--rounds <n>", "part 2 rounds, alternating which side goes first", positive, 3)
     .option("--worker <shapes>", "(internal) a rank of part 2")
     .exitOverride();
   parseOrExit("bench ddp", prog, args);
-  const o = prog.opts() as { steps: number; reduceSteps: number; warmup: number; worker?: string };
+  const o = prog.opts() as {
+    steps: number;
+    reduceSteps: number;
+    warmup: number;
+    rounds: number;
+    worker?: string;
+  };
   if (o.worker) return allReduceWorker(o.worker, o.steps, o.warmup);
 
   console.log(`1. DSVA training, default synthetic run, ${o.steps} steps:`);
@@ -194,14 +203,27 @@ export async function run(args: string[]): Promise<void> {
     `2. gradient all-reduce, ${shapes.length} parameters (${mb.toFixed(1)} MiB), buckets of ` +
       `25 MiB (first 1 MiB), 2 ranks × 1 thread, median of ${o.reduceSteps} steps:`,
   );
-  const ours = await ourAllReduce(shapesFile, o.reduceSteps, o.warmup);
-  const theirs = await torchAllReduce(shapesFile, o.reduceSteps, o.warmup);
-  const oursMs = Math.max(...ours.map((r) => r.allReduceMs));
-  const torchMs = Math.max(...theirs.map((r) => r.allReduceMs));
-  console.log(
-    `   ours (c10d Reducer via the shim): ${oursMs.toFixed(2)} ms (${ours[0].buckets} buckets); ` +
-      `PyTorch DDP: ${torchMs.toFixed(2)} ms (${theirs[0].buckets} buckets)`,
-  );
+  // A round's figure: the slower rank's (DDP's step waits for both). The machine is shared, so
+  // rounds alternate which side goes first and the medians are compared.
+  const slower = (rs: { allReduceMs: number }[]) => Math.max(...rs.map((r) => r.allReduceMs));
+  type RankResult = { allReduceMs: number; buckets: number };
+  const rounds: { ours: RankResult[]; torch: RankResult[] }[] = [];
+  for (let r = 0; r < o.rounds; r++) {
+    const a = () => ourAllReduce(shapesFile, o.reduceSteps, o.warmup);
+    const b = () => torchAllReduce(shapesFile, o.reduceSteps, o.warmup);
+    const round = r % 2 === 0
+      ? { ours: await a(), torch: await b() }
+      : { torch: await b(), ours: await a() };
+    rounds.push(round);
+    console.log(
+      `   round ${r + 1}: ours (c10d Reducer via the shim) ${slower(round.ours).toFixed(2)} ms ` +
+        `(${round.ours[0].buckets} bucket(s)); PyTorch DDP ${slower(round.torch).toFixed(2)} ms ` +
+        `(${round.torch[0].buckets} bucket(s))`,
+    );
+  }
+  const oursMs = median(rounds.map((r) => slower(r.ours)));
+  const torchMs = median(rounds.map((r) => slower(r.torch)));
+  console.log(`   median: ours ${oursMs.toFixed(2)} ms, PyTorch ${torchMs.toFixed(2)} ms`);
   console.log(JSON.stringify({
     bench: "ddp",
     train: {
@@ -216,8 +238,7 @@ export async function run(args: string[]): Promise<void> {
       bucketCapMb: 25,
       oursMs,
       torchMs,
-      ours,
-      torch: theirs,
+      rounds,
       ratio: torchMs / oursMs,
     },
   }));

@@ -124,6 +124,12 @@ async function expectSameAsOneProcess(base: string, dir: string, what: string) {
   const la = stepLosses(ref.dir), lb = stepLosses(dir);
   assert.equal(lb.length, TOTAL, "every step logged once, by rank 0 alone");
   la.forEach((l, i) => assert.ok(Math.abs(l - lb[i]) <= 1e-5 * Math.abs(l), `step ${i + 1} loss`));
+  // The epoch-end evaluation, sharded over the ranks and gathered, selects as one process does.
+  const epochs = (d: string) =>
+    Deno.readTextFileSync(`${d}/metrics.jsonl`).split("\n").filter((l) =>
+      l.includes('"type":"epoch"')
+    ).map((l) => JSON.parse(l)).map((r) => [r.epoch, r.heldoutSeenAcc, r.best]);
+  assert.deepEqual(epochs(dir), epochs(ref.dir));
 }
 
 function runDirIn(runs: string): string | null {

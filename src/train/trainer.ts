@@ -12,12 +12,12 @@
  * Data-parallel (`dist` given, one Trainer per rank): every rank draws the same global episode
  * and trains on its slice inside `DistributedDataParallel` (exactness: `shard.ts`), so N ranks
  * take the steps of one process with the same config. The stop request is agreed between ranks
- * after every step; rank 0 alone writes metrics and checkpoints and evaluates at epoch ends while
- * the others wait at a barrier.
+ * after every step; the epoch-end evaluation is sharded (each rank scores a share, all gather
+ * the scores and select alike); rank 0 alone writes metrics and checkpoints.
  * @module
  */
 import { EpisodicSampler } from "../data/episodic_sampler.ts";
-import { ImageLoader, type LoadedBatch } from "../data/loader.ts";
+import { ImageLoader, type LoadedBatch, type Sample } from "../data/loader.ts";
 import { batchToTensor } from "../data/tensor.ts";
 import type { DsvaLossConfig } from "../dsva/losses.ts";
 import type { DSVA } from "../dsva/model.ts";
@@ -45,7 +45,16 @@ import type { TrainData } from "./data.ts";
 import { branchResult, chooseGamma, heldoutSeenAccuracy } from "./metrics.ts";
 import type { DsvaMetricsLog, EpochRecord } from "./records.ts";
 import { acInTraining, runRecipe } from "./recipe.ts";
-import { concatSets, normalizationOf, scoreSamples, trainingTransform } from "./scoring.ts";
+import {
+  concatSets,
+  normalizationOf,
+  type ScoredSet,
+  scoreSamples,
+  trainingTransform,
+} from "./scoring.ts";
+
+/** The score branches, in the order a rank's all-gathered rows hold them. */
+const BRANCHES = ["vam", "global", "fused"] as const;
 import {
   type BestState,
   CHECKPOINTS,
@@ -261,10 +270,50 @@ export class Trainer {
     this.#ddpParams = params;
   }
 
-  /** Rank 0 runs `f` (an evaluation) while the others wait for it at a barrier. */
-  async #rankZero(f: () => Promise<void>): Promise<void> {
-    if (this.writes) await f();
-    this.dist?.group.barrier();
+  /** Scores `samples` as {@link scoreSamples} does; on ranks, each scores a contiguous share
+   * and every rank gets all rows (one all-gather of uneven shares), so that each can select the
+   * best epoch alike. A share's batches differ from one process's, which can move the scores by
+   * float rounding (matrix kernels of other sizes). */
+  async #score(samples: readonly Sample[], useAC: boolean): Promise<ScoredSet> {
+    const cfg = this.config;
+    const group = this.dist?.group;
+    if (!group || samples.length === 0) {
+      return await scoreSamples(this.model, samples, this.classAttributes, cfg, { useAC });
+    }
+    const per = Math.ceil(samples.length / group.worldSize);
+    const mine = samples.slice(group.rank * per, (group.rank + 1) * per);
+    const part = await scoreSamples(this.model, mine, this.classAttributes, cfg, { useAC });
+    const n = samples.length, c = part.c;
+    const rows = new Float32Array(part.n * 3 * c);
+    for (let i = 0; i < part.n; i++) {
+      BRANCHES.forEach((b, k) =>
+        rows.set(part.scores[b].subarray(i * c, (i + 1) * c), (i * 3 + k) * c)
+      );
+    }
+    const onDevice = group.backend === "nccl" ? (cfg.device as Device) : "cpu";
+    const all = scope(() => {
+      const t = fromBuffer(rows, [part.n, 3 * c], { dtype: "float32", device: onDevice });
+      const parts = group.allGather(t);
+      try {
+        return parts.map((x) => x.cpu().toTypedArray() as Float32Array);
+      } finally {
+        parts.forEach((x) => x.dispose());
+      }
+    });
+    const scores = {
+      vam: new Float32Array(n * c),
+      global: new Float32Array(n * c),
+      fused: new Float32Array(n * c),
+    };
+    let row = 0;
+    for (const a of all) {
+      for (let i = 0; i < a.length / (3 * c); i++, row++) {
+        BRANCHES.forEach((b, k) =>
+          scores[b].set(a.subarray((i * 3 + k) * c, (i * 3 + k + 1) * c), row * c)
+        );
+      }
+    }
+    return { n, c, labels: Int32Array.from(samples, (s) => s.label), scores };
   }
 
   /** Trains until the last epoch (or `maxSteps`) or until `hooks.stopRequested()`. */
@@ -298,7 +347,7 @@ export class Trainer {
     const owed = this.#state.pendingEvaluation;
     if (owed !== undefined) {
       hooks.log(`epoch ${owed + 1}: running its end-of-epoch evaluation, which failed before`);
-      await this.#rankZero(() => this.#evaluateEpoch(owed, hooks));
+      await this.#evaluateEpoch(owed, hooks);
       delete this.#state.pendingEvaluation;
       await this.saveState("epoch");
     }
@@ -388,7 +437,7 @@ export class Trainer {
         },
         endEpoch: async (epoch, last) => {
           if ((epoch + 1) % cfg.evalEvery === 0 || last) {
-            await this.#rankZero(() => this.#evaluateKeepingEpoch(epoch, hooks));
+            await this.#evaluateKeepingEpoch(epoch, hooks);
           }
         },
         checkpoint: (reason) => this.saveState(reason),
@@ -440,15 +489,13 @@ export class Trainer {
     const cfg = this.config, d = this.data;
     const t0 = performance.now();
     const useAC = cfg.ac.enabled && cfg.ac.atTest;
-    const heldout = d.heldout.length > 0
-      ? await scoreSamples(this.model, d.heldout, this.classAttributes, cfg, { useAC })
-      : null;
+    const heldout = d.heldout.length > 0 ? await this.#score(d.heldout, useAC) : null;
     const heldoutAcc = heldout ? heldoutSeenAccuracy(heldout, d.seen, "vam") : null;
     let test: EpochRecord["test"] = null;
     if (cfg.monitorTest || cfg.selection === "official") {
       const ts = concatSets(
-        await scoreSamples(this.model, d.testSeen, this.classAttributes, cfg, { useAC }),
-        await scoreSamples(this.model, d.testUnseen, this.classAttributes, cfg, { useAC }),
+        await this.#score(d.testSeen, useAC),
+        await this.#score(d.testUnseen, useAC),
       );
       const g = chooseGamma(cfg, heldout, d.seen, d.unseen, "vam");
       const r = branchResult(ts, d.seen, d.unseen, "vam", g);
@@ -475,7 +522,7 @@ export class Trainer {
         config: cfg,
         best,
       };
-      await saveCheckpoint(`${this.runDir}/${CHECKPOINTS.best}`, ck);
+      if (this.writes) await saveCheckpoint(`${this.runDir}/${CHECKPOINTS.best}`, ck);
       this.#state.best = best;
     }
     const s = this.#state;
@@ -491,7 +538,7 @@ export class Trainer {
       time: this.#elapsed(),
       evalSeconds: (performance.now() - t0) / 1000,
     };
-    this.metrics.append(rec);
+    if (this.writes) this.metrics.append(rec);
     const pct = (x: number) => (x * 100).toFixed(1);
     hooks.log(
       `epoch ${epoch + 1}/${cfg.epochs} done: loss ${rec.trainLoss.toFixed(4)}` +
