@@ -143,7 +143,8 @@ async function ourAllReduce(shapesFile: string, steps: number, warmup: number) {
 }
 
 async function torchAllReduce(shapesFile: string, steps: number, warmup: number) {
-  const out = await output(
+  const outDir = await Deno.makeTempDir({ prefix: "dsva_bench_ddp_torch_" });
+  await output(
     new Deno.Command(`${ROOT}/.venv/bin/torchrun`, {
       args: [
         "--nproc-per-node",
@@ -156,13 +157,16 @@ async function torchAllReduce(shapesFile: string, steps: number, warmup: number)
         shapesFile,
         String(steps),
         String(warmup),
+        outDir,
       ],
       cwd: ROOT,
       env: { OMP_NUM_THREADS: "1" },
     }),
     "PyTorch DDP (torchrun bench/ddp_baseline.py)",
   );
-  return out.trim().split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
+  const res = [0, 1].map((r) => JSON.parse(Deno.readTextFileSync(`${outDir}/${r}.json`)));
+  Deno.removeSync(outDir, { recursive: true });
+  return res;
 }
 
 /** Runs the suite. */

@@ -4,9 +4,10 @@ Each rank (1 thread) holds parameters of the shapes in SHAPES_FILE (the DSVA mod
 bench's training run, same order), and times a step (zero grads, loss = sum of every parameter's
 sum, backward, a gradient read) without and then with torch.nn.parallel.DistributedDataParallel
 (gloo, bucket_cap_mb=25, PyTorch's first bucket of 1 MiB): the difference is the bucketed
-gradient all-reduce. Prints one JSON line per rank.
+gradient all-reduce. Each rank writes its result as JSON to OUT_DIR/<rank>.json (the ranks share
+torchrun's stdout, where lines can interleave).
 
-    torchrun --nproc-per-node 2 bench/ddp_baseline.py SHAPES_FILE STEPS WARMUP
+    torchrun --nproc-per-node 2 bench/ddp_baseline.py SHAPES_FILE STEPS WARMUP OUT_DIR
 """
 
 import json
@@ -46,7 +47,7 @@ def timed(bag, forward, steps, warmup):
 
 
 def main():
-    shapes_file, steps, warmup = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    shapes_file, steps, warmup, out_dir = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
     torch.set_num_threads(1)
     with open(shapes_file) as f:
         shapes = json.load(f)
@@ -56,8 +57,9 @@ def main():
     ddp = DistributedDataParallel(bag, bucket_cap_mb=25)
     ddp_ms = timed(bag, ddp, steps, warmup)
     buckets = len(ddp.reducer._get_zeros_like_grad_buckets())
-    print(json.dumps({"localMs": local_ms, "ddpMs": ddp_ms, "allReduceMs": ddp_ms - local_ms,
-                      "buckets": buckets, "torch": torch.__version__}), flush=True)
+    with open(f"{out_dir}/{dist.get_rank()}.json", "w") as f:
+        json.dump({"localMs": local_ms, "ddpMs": ddp_ms, "allReduceMs": ddp_ms - local_ms,
+                   "buckets": buckets, "torch": torch.__version__}, f)
     dist.barrier()
     dist.destroy_process_group()
 

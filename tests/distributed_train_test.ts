@@ -10,6 +10,9 @@ import { distributed } from "../mod.ts";
 import { autoThreads } from "../src/config/index.ts";
 import { loadCheckpoint } from "../src/io/index.ts";
 import type { Tensor } from "../src/tensor/index.ts";
+import { launchPlan, withoutLaunchFlags } from "../src/cli/launch.ts";
+import { parseTrainArgs } from "../src/cli/train_args.ts";
+import { ConfigError } from "../src/config/index.ts";
 import { ROOT } from "./helpers.ts";
 import { runScript, TINY } from "./train_helpers.ts";
 
@@ -244,4 +247,39 @@ Deno.test({
     assert.equal(r.last.steps, TOTAL);
     await expectSameAsOneProcess(base, dir!, `SIGINT at step ${last.step}, resumed`);
   },
+});
+
+Deno.test("distributed train: the launch flags (torchrun's names), what each rank runs, bad values", () => {
+  const argv = ["--epochs", "2", "--nproc-per-node", "4", "--master-port=29511", "--ways", "4"];
+  const a = parseTrainArgs(argv);
+  assert.deepEqual(a.launch, {
+    nprocPerNode: 4,
+    nnodes: null,
+    nodeRank: null,
+    masterAddr: null,
+    masterPort: 29511,
+  });
+  assert.deepEqual(Object.keys(a.partial).sort(), ["epochs", "ways"], "not config fields");
+  assert.deepEqual(withoutLaunchFlags(argv), ["--epochs", "2", "--ways", "4"]);
+  assert.equal(parseTrainArgs(["--epochs", "2"]).launch, null);
+  const plan = launchPlan({ ...a.launch!, nnodes: 2, nodeRank: 1, masterAddr: "node0" });
+  assert.deepEqual(plan, {
+    nproc: 4,
+    worldSize: 8,
+    firstRank: 4,
+    masterAddr: "node0",
+    masterPort: 29511,
+  });
+  const none = {
+    nprocPerNode: 2,
+    nnodes: null,
+    nodeRank: null,
+    masterAddr: null,
+    masterPort: null,
+  };
+  assert.equal(launchPlan(none, () => 40000).masterPort, 40000, "a free port on one machine");
+  assert.throws(() => launchPlan({ ...none, nnodes: 2 }), ConfigError, "--master-addr");
+  assert.throws(() => launchPlan({ ...none, nnodes: 2, nodeRank: 2 }), /--node-rank 2/);
+  assert.throws(() => launchPlan({ ...none, nprocPerNode: 0 }), /--nproc-per-node 0/);
+  assert.throws(() => parseTrainArgs(["--nproc-per-node", "two"]), /--nproc-per-node two/);
 });
