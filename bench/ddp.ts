@@ -72,7 +72,7 @@ async function trainStepsPerSecond(extra: string[], steps: number, warmup: numbe
   const times = Deno.readTextFileSync(`${runDir}/metrics.jsonl`).split("\n")
     .filter((l) => l.includes('"type":"step"')).map((l) => JSON.parse(l).time as number);
   const t = times.slice(warmup - 1);
-  return { stepsPerSecond: (t.length - 1) / (t.at(-1)! - t[0]), runDir };
+  return { stepsPerSecond: (t.length - 1) / (t.at(-1)! - t[0]), runDir, runs };
 }
 
 /** A module holding parameters of the given shapes; its loss is the sum of all of them. */
@@ -198,9 +198,13 @@ export async function run(args: string[]): Promise<void> {
   );
   console.log(`   2 ranks × 1 thread:    ${two.stepsPerSecond.toFixed(2)} steps/s`);
 
-  using ck = await loadCheckpoint(`${one.runDir}/checkpoints/last.safetensors`);
-  const shapes = [...(ck.model as Map<string, torch.Tensor>).values()].map((t) => t.shape);
-  const shapesFile = `${await Deno.makeTempDir({ prefix: "dsva_bench_ddp_" })}/shapes.json`;
+  const shapes = await (async () => {
+    using ck = await loadCheckpoint(`${one.runDir}/checkpoints/last.safetensors`);
+    return [...(ck.model as Map<string, torch.Tensor>).values()].map((t) => t.shape);
+  })();
+  for (const r of [one, two]) await Deno.remove(r.runs, { recursive: true });
+  const tmp = await Deno.makeTempDir({ prefix: "dsva_bench_ddp_" });
+  const shapesFile = `${tmp}/shapes.json`;
   Deno.writeTextFileSync(shapesFile, JSON.stringify(shapes));
   const mb = shapes.reduce((a, s) => a + s.reduce((x, y) => x * y, 1), 0) * 4 / MiB;
   console.log(
@@ -228,6 +232,7 @@ export async function run(args: string[]): Promise<void> {
   const oursMs = median(rounds.map((r) => slower(r.ours)));
   const torchMs = median(rounds.map((r) => slower(r.torch)));
   console.log(`   median: ours ${oursMs.toFixed(2)} ms, PyTorch ${torchMs.toFixed(2)} ms`);
+  await Deno.remove(tmp, { recursive: true });
   console.log(JSON.stringify({
     bench: "ddp",
     train: {

@@ -106,33 +106,53 @@ function freePort(): number {
   return port;
 }
 
-let reference: { dir: string; state: FinalState } | null = null;
+/** The epoch lines of a run's metrics: epoch, held-out accuracy, whether it was the best. */
+function epochRecords(runDir: string): unknown[] {
+  return Deno.readTextFileSync(`${runDir}/metrics.jsonl`).split("\n")
+    .filter((l) => l.includes('"type":"epoch"')).map((l) => JSON.parse(l))
+    .map((r) => [r.epoch, r.heldoutSeenAcc, r.best]);
+}
 
-/** One process, 1 thread, the same config: what every distributed run must end with. */
-async function oneProcess(base: string) {
+interface Reference {
+  state: FinalState;
+  losses: number[];
+  epochs: unknown[];
+}
+
+let reference: Reference | null = null;
+
+/** One process, 1 thread, the same config: what every distributed run must end with (run once,
+ * kept in memory). */
+async function oneProcess(): Promise<Reference> {
   if (reference) return reference;
-  const r = await runScript("train.ts", [...ARGS, "--threads", "1", "--runs-dir", `${base}/one`]);
-  assert.equal(r.code, 0, r.stderr);
-  assert.equal(r.last.steps, TOTAL);
-  reference = { dir: String(r.last.runDir), state: await finalState(String(r.last.runDir)) };
-  return reference;
+  const base = await Deno.makeTempDir({ prefix: "dsva_ddp_one_" });
+  try {
+    const r = await runScript("train.ts", [...ARGS, "--threads", "1", "--runs-dir", base]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.last.steps, TOTAL);
+    const dir = String(r.last.runDir);
+    reference = {
+      state: await finalState(dir),
+      losses: stepLosses(dir),
+      epochs: epochRecords(dir),
+    };
+    return reference;
+  } finally {
+    await Deno.remove(base, { recursive: true });
+  }
 }
 
 /** Checks a distributed run's folder against the one-process run. */
-async function expectSameAsOneProcess(base: string, dir: string, what: string) {
-  const ref = await oneProcess(base);
+async function expectSameAsOneProcess(dir: string, what: string) {
+  const ref = await oneProcess();
   const d = maxDiff(ref.state.values, (await finalState(dir)).values);
   console.log(`${what}: max |Δ| of weights and Adam moments vs one process = ${d}`);
   assert.ok(d <= 1e-6, `${what}: max |Δ| = ${d}`);
-  const la = stepLosses(ref.dir), lb = stepLosses(dir);
+  const la = ref.losses, lb = stepLosses(dir);
   assert.equal(lb.length, TOTAL, "every step logged once, by rank 0 alone");
   la.forEach((l, i) => assert.ok(Math.abs(l - lb[i]) <= 1e-5 * Math.abs(l), `step ${i + 1} loss`));
   // The epoch-end evaluation, sharded over the ranks and gathered, selects as one process does.
-  const epochs = (d: string) =>
-    Deno.readTextFileSync(`${d}/metrics.jsonl`).split("\n").filter((l) =>
-      l.includes('"type":"epoch"')
-    ).map((l) => JSON.parse(l)).map((r) => [r.epoch, r.heldoutSeenAcc, r.best]);
-  assert.deepEqual(epochs(dir), epochs(ref.dir));
+  assert.deepEqual(epochRecords(dir), ref.epochs);
 }
 
 function runDirIn(runs: string): string | null {
@@ -158,9 +178,10 @@ Deno.test({
     assert.equal(r.last.steps, TOTAL);
     // Rank 0 alone made the run folder.
     assert.equal([...Deno.readDirSync(`${base}/two`)].length, 1);
-    await expectSameAsOneProcess(base, String(r.last.runDir), "--nproc-per-node 2");
+    await expectSameAsOneProcess(String(r.last.runDir), "--nproc-per-node 2");
     const cfg = JSON.parse(Deno.readTextFileSync(`${r.last.runDir}/config.json`));
     assert.equal(cfg.threads, Math.max(1, Math.floor(autoThreads() / 2)), "threads split");
+    await Deno.remove(base, { recursive: true });
   },
 });
 
@@ -197,7 +218,8 @@ Deno.test({
     assert.equal(out.code, 0, log);
     const dir = runDirIn(`${base}/tr`)!;
     assert.equal([...Deno.readDirSync(`${base}/tr`)].length, 1);
-    await expectSameAsOneProcess(base, dir, "torchrun");
+    await expectSameAsOneProcess(dir, "torchrun");
+    await Deno.remove(base, { recursive: true });
   },
 });
 
@@ -245,7 +267,8 @@ Deno.test({
     const r = await runScript("train.ts", ["--resume", dir!, "--nproc-per-node", "2"]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.last.steps, TOTAL);
-    await expectSameAsOneProcess(base, dir!, `SIGINT at step ${last.step}, resumed`);
+    await expectSameAsOneProcess(dir!, `SIGINT at step ${last.step}, resumed`);
+    await Deno.remove(base, { recursive: true });
   },
 });
 

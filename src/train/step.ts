@@ -9,7 +9,7 @@ import { dsvaLoss, type DsvaLossConfig, lossValues } from "../dsva/losses.ts";
 import type { DSVA } from "../dsva/model.ts";
 import type { Adam } from "../optim/adam.ts";
 import type { DistributedDataParallel } from "../nn/ddp.ts";
-import { type Device, manualSeed, scope, type Tensor } from "../tensor/index.ts";
+import { type Device, manualSeed, scope, type Tensor, TorchError } from "../tensor/index.ts";
 import { maybeAutocast } from "./scoring.ts";
 import { type DsvaWithLoss, globalLossValues } from "./shard.ts";
 import { CHECKPOINTS } from "./state.ts";
@@ -96,7 +96,17 @@ function shardedStep(
     const v = globalLossValues(ddp.processGroup, i.config.device as Device, total.item(), local);
     if (!Number.isFinite(v.total)) throw new NonFiniteLossError(i.step + 1, i.epoch, i.batch, v);
     i.optimizer.zeroGrad();
-    total.backward();
+    try {
+      total.backward();
+    } catch (e) {
+      // The reducer all-reduces during backward: a peer that died shows here as a socket error.
+      const g = ddp.processGroup;
+      throw new TorchError(
+        `step ${i.step + 1}: backward and its gradient all-reduce failed on rank ${g.rank} of ` +
+          `${g.worldSize} (a peer rank exited or did not take part): ${(e as Error).message}`,
+        "distributed",
+      );
+    }
     i.optimizer.step();
     ddp.module.last = null;
     return v;
