@@ -32,6 +32,11 @@ const SUITES: Record<string, Suite> = {
       "on the same weights",
     load: () => import("./zeroshot.ts"),
   },
+  ddp: {
+    describe: "data-parallel DSVA training steps/s, 1 process × 2 threads vs 2 ranks × 1 thread;" +
+      " gradient all-reduce ms per step, our DDP vs PyTorch DDP (gloo, 25 MiB buckets)",
+    load: () => import("./ddp.ts"),
+  },
   train: {
     describe: "DSVA training step images/s (default run's model + batch), Deno vs PyTorch eager;" +
       " --memory: live tensors + RSS over --steps (2000)",

@@ -1,7 +1,7 @@
 /** `deno task train` command-line flags (commander, built from the config flag table), turned
  * into a validated partial config. */
 import { Command } from "npm:commander@^15";
-import { CONFIG_FLAGS } from "../config/flags.ts";
+import { CONFIG_FLAGS, LAUNCH_FLAGS, type LaunchFlags } from "../config/flags.ts";
 import {
   ConfigError,
   parsePartialConfig,
@@ -24,6 +24,8 @@ export interface TrainArgs {
   partial: PartialConfig;
   /** The source of a field the flags set (`flag --epochs`, `flag --set loss.weights.ce`). */
   source: (path: string) => string;
+  /** The multi-process launch flags (`--nproc-per-node`, ...), or null when none is given. */
+  launch: LaunchFlags | null;
 }
 
 /** The commander program (also used for `--help`). */
@@ -49,7 +51,9 @@ export function trainProgram(): Command {
     )
     .allowExcessArguments(false)
     .exitOverride();
-  return addConfigFlags(p, CONFIG_FLAGS);
+  addConfigFlags(p, CONFIG_FLAGS);
+  for (const f of LAUNCH_FLAGS) p.option(f.flag, f.help);
+  return p;
 }
 
 /** Parses the train command line; paths come back absolute (see `paths.ts`). Throws
@@ -73,6 +77,7 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs {
     sources.set(path, `--set ${path}`);
   }
   const source = flagSource(sources);
+  const launch = readLaunchFlags(o);
   // Paths on the command line are the caller's: relative to where the user typed the command.
   const partial = parsePartialConfig(resolvePathFields(fields, callerDir()), source);
   return {
@@ -81,5 +86,27 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs {
     resume: (o.resume as string | undefined) ?? null,
     printConfig: o.printConfig === true,
     partial,
+    launch,
+  };
+}
+
+/** The launch flags given, as numbers where they are counts (null: none given). */
+function readLaunchFlags(o: Record<string, unknown>): LaunchFlags | null {
+  const given = LAUNCH_FLAGS.filter((f) => o[f.key] !== undefined);
+  if (given.length === 0) return null;
+  const num = (key: keyof LaunchFlags, flag: string): number | null => {
+    if (o[key] === undefined) return null;
+    const n = Number(o[key]);
+    if (!Number.isInteger(n) || n < 0) {
+      throw new ConfigError(`${flag} ${o[key]}: expected a whole number`);
+    }
+    return n;
+  };
+  return {
+    nprocPerNode: num("nprocPerNode", "--nproc-per-node"),
+    nnodes: num("nnodes", "--nnodes"),
+    nodeRank: num("nodeRank", "--node-rank"),
+    masterAddr: (o.masterAddr as string | undefined) ?? null,
+    masterPort: num("masterPort", "--master-port"),
   };
 }

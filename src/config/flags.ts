@@ -261,3 +261,49 @@ export function configFlag(path: string): ConfigFlag {
   if (!f) throw new RangeError(`no config flag sets ${path}`);
   return f;
 }
+
+/** A flag of the multi-process launcher (`train --nproc-per-node N`, torchrun's names). These
+ * are not config fields: how many processes train does not change what they train (N ranks
+ * take one process's steps), so a run's config.json is the same either way. */
+export interface LaunchFlag {
+  /** The commander flag. */
+  flag: string;
+  /** The option's key in the parsed {@link LaunchFlags}. */
+  key: keyof LaunchFlags;
+  help: string;
+}
+
+/** What the launch flags say (nulls: not given). */
+export interface LaunchFlags {
+  /** Processes on this machine. */
+  nprocPerNode: number | null;
+  /** Machines in the job. */
+  nnodes: number | null;
+  /** This machine's number. */
+  nodeRank: number | null;
+  /** Rank 0's host. */
+  masterAddr: string | null;
+  /** Rank 0's rendezvous port. */
+  masterPort: number | null;
+}
+
+/** The launcher's flags, torchrun's names. */
+export const LAUNCH_FLAGS: readonly LaunchFlag[] = [
+  {
+    flag: "--nproc-per-node <n>",
+    key: "nprocPerNode",
+    help: "train with n processes on this machine (data-parallel; threads split between them)",
+  },
+  { flag: "--nnodes <n>", key: "nnodes", help: "machines in the job (default 1)" },
+  { flag: "--node-rank <i>", key: "nodeRank", help: "this machine's number, 0..nnodes-1" },
+  {
+    flag: "--master-addr <host>",
+    key: "masterAddr",
+    help: "host of rank 0 (default 127.0.0.1; needed with --nnodes > 1)",
+  },
+  {
+    flag: "--master-port <port>",
+    key: "masterPort",
+    help: "rank 0's rendezvous port (default: a free one; needed with --nnodes > 1)",
+  },
+];

@@ -54,5 +54,8 @@ export {
   configFlag,
   flagName,
   type FlagParse,
+  LAUNCH_FLAGS,
+  type LaunchFlag,
+  type LaunchFlags,
   RESUMABLE_FIELDS,
 } from "./flags.ts";

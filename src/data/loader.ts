@@ -172,8 +172,8 @@ export class ImageLoader {
         const { b, slot } = pending.shift()!;
         inFlight++;
         this.peak.inFlight = Math.max(this.peak.inFlight, inFlight);
-        const { epoch, batch, indices } = b.plan;
-        this.#loadChw(indices[slot], epoch, batch, slot)
+        const { epoch, batch, indices, firstSlot = 0 } = b.plan;
+        this.#loadChw(indices[slot], epoch, batch, firstSlot + slot)
           .then((img) => this.#place(b, slot, img))
           .catch((e) => this.#fail(b, slot, e))
           .catch((e) => {

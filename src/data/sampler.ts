@@ -8,6 +8,9 @@ export interface BatchPlan {
   readonly batch: number;
   /** Sample indices, in batch order. */
   readonly indices: readonly number[];
+  /** The augmentation slot of `indices[0]` (default 0; the others follow): a rank's share of a
+   * global batch keeps the global batch's augmentation of each image. */
+  readonly firstSlot?: number;
 }
 
 /** A sampler's position: the next batch it will hand out. Plain JSON, for checkpoints. */

@@ -109,6 +109,14 @@ export class DistributedDataParallel<M extends Forwarding> extends Module {
     return Array.from(out.slice(0, n), Number);
   }
 
+  /** Frees the reducer (its autograd hooks go with it) and hands back the module, whose
+   * tensors stay as they are: to wrap it again when the set of trained parameters changes. */
+  release(): M {
+    if (this.#reducer !== 0) lib.dt_ddp_reducer_free(this.#reducer);
+    this.#reducer = 0;
+    return this.module;
+  }
+
   /** Frees the reducer (its autograd hooks go with it) and the module's tensors. */
   override dispose(): void {
     if (this.#reducer !== 0) lib.dt_ddp_reducer_free(this.#reducer);

@@ -8,8 +8,10 @@ import { hashKeys } from "../data/rng.ts";
 import { dsvaLoss, type DsvaLossConfig, lossValues } from "../dsva/losses.ts";
 import type { DSVA } from "../dsva/model.ts";
 import type { Adam } from "../optim/adam.ts";
-import { manualSeed, scope, type Tensor } from "../tensor/index.ts";
+import type { DistributedDataParallel } from "../nn/ddp.ts";
+import { type Device, manualSeed, scope, type Tensor, TorchError } from "../tensor/index.ts";
 import { maybeAutocast } from "./scoring.ts";
+import { type DsvaWithLoss, globalLossValues } from "./shard.ts";
 import { CHECKPOINTS } from "./state.ts";
 import type { TrainConfig } from "../config/types.ts";
 
@@ -52,6 +54,9 @@ export interface DsvaStepInputs {
   /** The batch's place, for the non-finite-loss error. */
   epoch: number;
   batch: number;
+  /** As one rank of a data-parallel job: `pixels` and `labels` are this rank's slice of the
+   * global batch, and the model runs inside this DDP wrapper (see `shard.ts`). */
+  ddp?: DistributedDataParallel<DsvaWithLoss>;
 }
 
 /** Takes one training step and returns the loss values (`total` and each unweighted term);
@@ -59,6 +64,7 @@ export interface DsvaStepInputs {
  * loss throws {@link NonFiniteLossError} before the gradients are applied. */
 export function dsvaTrainStep(i: DsvaStepInputs): Record<string, number> {
   manualSeed(hashKeys([i.config.seed, i.step]));
+  if (i.ddp) return shardedStep(i, i.ddp);
   return scope(() => {
     const result = maybeAutocast(i.config, () => {
       const out = i.model.forward(i.pixels, i.attributes, { useAC: i.useAC });
@@ -69,6 +75,40 @@ export function dsvaTrainStep(i: DsvaStepInputs): Record<string, number> {
     i.optimizer.zeroGrad();
     result.total.backward();
     i.optimizer.step();
+    return v;
+  });
+}
+
+/** The step of one rank: its slice's loss through DDP, the global batch's loss values (every
+ * rank checks the same ones, so all stop together on a non-finite loss), then backward, during
+ * which the reducer averages the gradients over ranks, and the optimizer step. */
+function shardedStep(
+  i: DsvaStepInputs,
+  ddp: DistributedDataParallel<DsvaWithLoss>,
+): Record<string, number> {
+  return scope(() => {
+    const total = maybeAutocast(
+      i.config,
+      () => ddp.forward(i.pixels, i.labels, i.attributes, i.loss, i.useAC),
+    );
+    const local = lossValues(ddp.module.last!);
+    delete (local as { total?: number }).total;
+    const v = globalLossValues(ddp.processGroup, i.config.device as Device, total.item(), local);
+    if (!Number.isFinite(v.total)) throw new NonFiniteLossError(i.step + 1, i.epoch, i.batch, v);
+    i.optimizer.zeroGrad();
+    try {
+      total.backward();
+    } catch (e) {
+      // The reducer all-reduces during backward: a peer that died shows here as a socket error.
+      const g = ddp.processGroup;
+      throw new TorchError(
+        `step ${i.step + 1}: backward and its gradient all-reduce failed on rank ${g.rank} of ` +
+          `${g.worldSize} (a peer rank exited or did not take part): ${(e as Error).message}`,
+        "distributed",
+      );
+    }
+    i.optimizer.step();
+    ddp.module.last = null;
     return v;
   });
 }

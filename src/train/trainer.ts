@@ -8,10 +8,16 @@
  * before every step, and the checkpoint holds the weights, Adam's moments, the next batch and the
  * trainer's running state. A run stopped and resumed takes the same steps on the same data as
  * one that never stopped.
+ *
+ * Data-parallel (`dist` given, one Trainer per rank): every rank draws the same global episode
+ * and trains on its slice inside `DistributedDataParallel` (exactness: `shard.ts`), so N ranks
+ * take the steps of one process with the same config. The stop request is agreed between ranks
+ * after every step; the epoch-end evaluation is sharded (each rank scores a share, all gather
+ * the scores and select alike); rank 0 alone writes metrics and checkpoints.
  * @module
  */
 import { EpisodicSampler } from "../data/episodic_sampler.ts";
-import { ImageLoader, type LoadedBatch } from "../data/loader.ts";
+import { ImageLoader, type LoadedBatch, type Sample } from "../data/loader.ts";
 import { batchToTensor } from "../data/tensor.ts";
 import type { DsvaLossConfig } from "../dsva/losses.ts";
 import type { DSVA } from "../dsva/model.ts";
@@ -22,7 +28,9 @@ import {
   type RecipePhase,
   recipePhase,
 } from "../dsva/recipes.ts";
+import type { ProcessGroup } from "../distributed/group.ts";
 import { saveCheckpoint } from "../io/checkpoint.ts";
+import { DistributedDataParallel } from "../nn/ddp.ts";
 import { Adam } from "../optim/adam.ts";
 import {
   type LoopHooks,
@@ -37,7 +45,17 @@ import type { TrainData } from "./data.ts";
 import { branchResult, chooseGamma, heldoutSeenAccuracy } from "./metrics.ts";
 import type { DsvaMetricsLog, EpochRecord } from "./records.ts";
 import { acInTraining, runRecipe } from "./recipe.ts";
-import { concatSets, normalizationOf, scoreSamples, trainingTransform } from "./scoring.ts";
+import {
+  type BadImagePolicy,
+  concatSets,
+  normalizationOf,
+  type ScoredSet,
+  scoreSamples,
+  trainingTransform,
+} from "./scoring.ts";
+
+/** The score branches, in the order a rank's all-gathered rows hold them. */
+const BRANCHES = ["vam", "global", "fused"] as const;
 import {
   type BestState,
   CHECKPOINTS,
@@ -47,12 +65,21 @@ import {
   type TrainCheckpoint,
   type TrainerState,
 } from "./state.ts";
+import { agreedStop, DsvaWithLoss, rankSlice } from "./shard.ts";
 import { dsvaTrainStep } from "./step.ts";
 import type { TrainConfig } from "../config/types.ts";
 
 /** What the trainer reports while it runs (progress after every step, lines for the user)
  * and the stop request it polls between steps: the shared run loop's hooks. */
 export type TrainHooks = LoopHooks;
+
+/** The data-parallel job a Trainer is one rank of. */
+export interface TrainDistributed {
+  /** The job's process group (Gloo on CPU, NCCL on CUDA). */
+  group: ProcessGroup;
+  /** DDP's gradient bucket size in MiB (default 25, as PyTorch). */
+  bucketCapMb?: number;
+}
 
 /** How a run ended. */
 export interface TrainOutcome {
@@ -93,6 +120,10 @@ export class Trainer {
     epochSteps: 0,
   };
   #t0 = performance.now();
+  #ddp: DistributedDataParallel<DsvaWithLoss> | null = null;
+  #ddpParams: Tensor[] = [];
+  /** Whether this process writes the run folder (one process, or rank 0). */
+  readonly writes: boolean;
 
   constructor(
     readonly model: DSVA,
@@ -100,7 +131,10 @@ export class Trainer {
     readonly config: TrainConfig,
     readonly runDir: string,
     readonly metrics: DsvaMetricsLog,
+    readonly dist: TrainDistributed | null = null,
   ) {
+    this.writes = dist === null || dist.group.rank === 0;
+    if (dist) rankSlice(config.ways * config.shots, dist.group.rank, dist.group.worldSize);
     this.recipe = runRecipe(config);
     this.totalSteps = config.epochs * config.batchesPerEpoch;
     const c = data.classes.length, k = data.numAttributes;
@@ -134,7 +168,7 @@ export class Trainer {
     this.#pos = resumePosition(
       { step: ck.step, epochsDone: ck.epoch, next: { ...ck.sampler } },
       this.config.batchesPerEpoch,
-      this.metrics,
+      this.writes ? this.metrics : null,
     );
     this.#state = { ...ck.trainer };
     const epoch = this.#pos.next.epoch;
@@ -154,6 +188,7 @@ export class Trainer {
   /** Writes the full training state to `checkpoints/last.safetensors`. */
   async saveState(reason: string): Promise<string> {
     const path = `${this.runDir}/${CHECKPOINTS.last}`;
+    if (!this.writes) return path; // rank 0's checkpoint is every rank's
     const state: TrainCheckpoint = {
       kind: "train-state",
       step: this.#pos.step,
@@ -212,6 +247,85 @@ export class Trainer {
     return this.#opt!;
   }
 
+  /** DDP around the model for the parameters the phase trains (a new wrapper when they change:
+   * the reducer's buckets are fixed at construction, as PyTorch's). Every rank calls it at the
+   * same point (its construction broadcasts rank 0's weights). */
+  #ensureDdp(): void {
+    if (!this.dist) return;
+    const params = this.model.parameters().filter((p) => p.requiresGrad);
+    const same = params.length === this.#ddpParams.length &&
+      params.every((p, i) => p === this.#ddpParams[i]);
+    if (this.#ddp && same) return;
+    this.#ddp?.release();
+    this.#ddp = new DistributedDataParallel(
+      new DsvaWithLoss(this.model, this.dist.group.worldSize),
+      {
+        processGroup: this.dist.group,
+        bucketCapMb: this.dist.bucketCapMb ?? 25,
+        // Which parameters get no gradient differs by phase and loss weights (e.g. the crop
+        // branch); the reducer finds them from the loss.
+        findUnusedParameters: true,
+        broadcastBuffers: false,
+      },
+    );
+    this.#ddpParams = params;
+  }
+
+  /** Scores `samples` as {@link scoreSamples} does; on ranks, each scores a contiguous share
+   * and every rank gets all rows (one all-gather of uneven shares), so that each can select the
+   * best epoch alike. A share's batches differ from one process's, which can move the scores by
+   * float rounding (matrix kernels of other sizes). */
+  async #score(
+    samples: readonly Sample[],
+    scoring: { useAC: boolean; onBadImage: BadImagePolicy },
+  ): Promise<ScoredSet> {
+    const cfg = this.config;
+    const group = this.dist?.group;
+    if (!group || samples.length === 0) {
+      return await scoreSamples(this.model, samples, this.classAttributes, cfg, scoring);
+    }
+    // Each rank scores a contiguous share; a row carries its three branches' scores and its
+    // label (a share may have left unreadable images out under `onBadImage: skip`).
+    const per = Math.ceil(samples.length / group.worldSize);
+    const mine = samples.slice(group.rank * per, (group.rank + 1) * per);
+    const part = await scoreSamples(this.model, mine, this.classAttributes, cfg, scoring);
+    const c = part.c, width = 3 * c + 1;
+    const rows = new Float32Array(part.n * width);
+    for (let i = 0; i < part.n; i++) {
+      BRANCHES.forEach((b, k) =>
+        rows.set(part.scores[b].subarray(i * c, (i + 1) * c), i * width + k * c)
+      );
+      rows[i * width + 3 * c] = part.labels[i];
+    }
+    const onDevice = group.backend === "nccl" ? (cfg.device as Device) : "cpu";
+    const all = scope(() => {
+      const t = fromBuffer(rows, [part.n, width], { dtype: "float32", device: onDevice });
+      const parts = group.allGather(t);
+      try {
+        return parts.map((x) => x.cpu().toTypedArray() as Float32Array);
+      } finally {
+        parts.forEach((x) => x.dispose());
+      }
+    });
+    const n = all.reduce((sum, a) => sum + a.length / width, 0);
+    const scores = {
+      vam: new Float32Array(n * c),
+      global: new Float32Array(n * c),
+      fused: new Float32Array(n * c),
+    };
+    const labels = new Int32Array(n);
+    let row = 0;
+    for (const a of all) {
+      for (let i = 0; i < a.length / width; i++, row++) {
+        BRANCHES.forEach((b, k) =>
+          scores[b].set(a.subarray(i * width + k * c, i * width + (k + 1) * c), row * c)
+        );
+        labels[row] = a[i * width + 3 * c];
+      }
+    }
+    return { n, c, labels, scores };
+  }
+
   /** Trains until the last epoch (or `maxSteps`) or until `hooks.stopRequested()`. */
   async run(hooks: TrainHooks): Promise<TrainOutcome> {
     const cfg = this.config;
@@ -231,6 +345,10 @@ export class Trainer {
     });
     const seenRow = new Map(this.data.seen.map((c, i) => [c, i]));
     const device = cfg.device as Device;
+    const group = this.dist?.group ?? null;
+    const world = group?.worldSize ?? 1;
+    // This process's share of each global episode (all of it without `dist`).
+    const share = rankSlice(cfg.ways * cfg.shots, group?.rank ?? 0, world);
     // The epoch's phase: set by beginEpoch, used by its steps.
     let opt: Adam | null = null;
     let lossCfg: DsvaLossConfig | null = null;
@@ -244,82 +362,100 @@ export class Trainer {
       await this.saveState("epoch");
     }
 
-    const outcome = await runEpochs<LoadedBatch>({
-      epochs: cfg.epochs,
-      batchesPerEpoch: cfg.batchesPerEpoch,
-      maxSteps: cfg.maxSteps,
-      position: this.#pos,
-      batches: (epoch, from) => {
-        sampler.restore({ seed: cfg.seed, epoch, batch: from });
-        return loader.batches(sampler.epoch());
-      },
-      beginEpoch: (epoch, from) => {
-        const phase = recipePhase(this.recipe, epoch);
-        this.#applyFreezing(phase);
-        opt = this.#ensureOptimizer(epoch);
-        lossCfg = recipeLoss(this.recipe, epoch);
-        useAC = acInTraining(cfg, epoch);
-        if (from === 0) {
-          this.#state.epochLossSum = 0;
-          this.#state.epochSteps = 0;
-          hooks.log(
-            `epoch ${epoch + 1}/${cfg.epochs}: ${phase.name}; AC ${useAC ? "on" : "off"}; lr ${
-              groupLearningRates(this.recipe, epoch, 0).map((x) => x.toExponential(1)).join(", ")
-            }`,
+    const outcome = await runEpochs<LoadedBatch>(
+      {
+        epochs: cfg.epochs,
+        batchesPerEpoch: cfg.batchesPerEpoch,
+        maxSteps: cfg.maxSteps,
+        position: this.#pos,
+        batches: (epoch, from) => {
+          sampler.restore({ seed: cfg.seed, epoch, batch: from });
+          const plans = sampler.epoch();
+          return loader.batches(
+            world === 1 ? plans : (function* () {
+              for (const p of plans) {
+                const indices = p.indices.slice(share.start, share.start + share.size);
+                yield { ...p, indices, firstSlot: share.start };
+              }
+            })(),
           );
-        }
+        },
+        beginEpoch: (epoch, from) => {
+          const phase = recipePhase(this.recipe, epoch);
+          this.#applyFreezing(phase);
+          this.#ensureDdp();
+          opt = this.#ensureOptimizer(epoch);
+          lossCfg = recipeLoss(this.recipe, epoch);
+          useAC = acInTraining(cfg, epoch);
+          if (from === 0) {
+            this.#state.epochLossSum = 0;
+            this.#state.epochSteps = 0;
+            hooks.log(
+              `epoch ${epoch + 1}/${cfg.epochs}: ${phase.name}; AC ${useAC ? "on" : "off"}; lr ${
+                groupLearningRates(this.recipe, epoch, 0).map((x) => x.toExponential(1)).join(", ")
+              }`,
+            );
+          }
+        },
+        step: (b, epoch, since) => {
+          const optimizer = opt!;
+          const lrs = groupLearningRates(this.recipe, epoch, b.batch);
+          lrs.forEach((lr, i) => (optimizer.paramGroups[i].lr = lr));
+          const values = scope(() =>
+            dsvaTrainStep({
+              model: this.model,
+              optimizer,
+              pixels: batchToTensor(b, device),
+              labels: fromBuffer(
+                BigInt64Array.from(b.labels, (l) => BigInt(seenRow.get(l)!)),
+                [b.labels.length],
+                { dtype: "int64", device },
+              ),
+              attributes: this.seenAttributes,
+              loss: lossCfg!,
+              useAC,
+              config: cfg,
+              step: this.#pos.step,
+              epoch,
+              batch: b.batch,
+              ...(this.#ddp ? { ddp: this.#ddp } : {}),
+            })
+          );
+          const images = b.shape[0] * world;
+          const stepIps = images / Math.max(1e-6, (performance.now() - since) / 1000);
+          const s = this.#state;
+          s.lossEma = Number.isFinite(s.lossEma)
+            ? 0.95 * s.lossEma + 0.05 * values.total
+            : values.total;
+          s.epochLossSum += values.total;
+          s.epochSteps++;
+          const { total, ...terms } = values;
+          if (this.writes) {
+            this.metrics.append({
+              type: "step",
+              step: this.#pos.step + 1,
+              epoch,
+              batch: b.batch,
+              loss: total,
+              terms,
+              lr: lrs,
+              imagesPerSecond: stepIps,
+              time: this.#elapsed(),
+            });
+          }
+          return { images, loss: s.lossEma };
+        },
+        endEpoch: async (epoch, last) => {
+          if ((epoch + 1) % cfg.evalEvery === 0 || last) {
+            await this.#evaluateKeepingEpoch(epoch, hooks);
+          }
+        },
+        checkpoint: (reason) => this.saveState(reason),
       },
-      step: (b, epoch, since) => {
-        const optimizer = opt!;
-        const lrs = groupLearningRates(this.recipe, epoch, b.batch);
-        lrs.forEach((lr, i) => (optimizer.paramGroups[i].lr = lr));
-        const values = scope(() =>
-          dsvaTrainStep({
-            model: this.model,
-            optimizer,
-            pixels: batchToTensor(b, device),
-            labels: fromBuffer(
-              BigInt64Array.from(b.labels, (l) => BigInt(seenRow.get(l)!)),
-              [b.labels.length],
-              { dtype: "int64", device },
-            ),
-            attributes: this.seenAttributes,
-            loss: lossCfg!,
-            useAC,
-            config: cfg,
-            step: this.#pos.step,
-            epoch,
-            batch: b.batch,
-          })
-        );
-        const stepIps = b.shape[0] / Math.max(1e-6, (performance.now() - since) / 1000);
-        const s = this.#state;
-        s.lossEma = Number.isFinite(s.lossEma)
-          ? 0.95 * s.lossEma + 0.05 * values.total
-          : values.total;
-        s.epochLossSum += values.total;
-        s.epochSteps++;
-        const { total, ...terms } = values;
-        this.metrics.append({
-          type: "step",
-          step: this.#pos.step + 1,
-          epoch,
-          batch: b.batch,
-          loss: total,
-          terms,
-          lr: lrs,
-          imagesPerSecond: stepIps,
-          time: this.#elapsed(),
-        });
-        return { images: b.shape[0], loss: s.lossEma };
-      },
-      endEpoch: async (epoch, last) => {
-        if ((epoch + 1) % cfg.evalEvery === 0 || last) {
-          await this.#evaluateKeepingEpoch(epoch, hooks);
-        }
-      },
-      checkpoint: (reason) => this.saveState(reason),
-    }, hooks);
+      group
+        ? { ...hooks, stopRequested: () => agreedStop(group, device, hooks.stopRequested()) }
+        : hooks,
+    );
     return this.#outcome(outcome.status, outcome.reason);
   }
 
@@ -364,15 +500,13 @@ export class Trainer {
     const t0 = performance.now();
     const useAC = cfg.ac.enabled && cfg.ac.atTest;
     const scoring = { useAC, onBadImage: cfg.onBadImage };
-    const heldout = d.heldout.length > 0
-      ? await scoreSamples(this.model, d.heldout, this.classAttributes, cfg, scoring)
-      : null;
+    const heldout = d.heldout.length > 0 ? await this.#score(d.heldout, scoring) : null;
     const heldoutAcc = heldout ? heldoutSeenAccuracy(heldout, d.seen, "vam") : null;
     let test: EpochRecord["test"] = null;
     if (cfg.monitorTest || cfg.selection === "official") {
       const ts = concatSets(
-        await scoreSamples(this.model, d.testSeen, this.classAttributes, cfg, scoring),
-        await scoreSamples(this.model, d.testUnseen, this.classAttributes, cfg, scoring),
+        await this.#score(d.testSeen, scoring),
+        await this.#score(d.testUnseen, scoring),
       );
       const g = chooseGamma(cfg, heldout, d.seen, d.unseen, "vam");
       const r = branchResult(ts, d.seen, d.unseen, "vam", g);
@@ -399,7 +533,7 @@ export class Trainer {
         config: cfg,
         best,
       };
-      await saveCheckpoint(`${this.runDir}/${CHECKPOINTS.best}`, ck);
+      if (this.writes) await saveCheckpoint(`${this.runDir}/${CHECKPOINTS.best}`, ck);
       this.#state.best = best;
     }
     const s = this.#state;
@@ -415,7 +549,7 @@ export class Trainer {
       time: this.#elapsed(),
       evalSeconds: (performance.now() - t0) / 1000,
     };
-    this.metrics.append(rec);
+    if (this.writes) this.metrics.append(rec);
     const pct = (x: number) => (x * 100).toFixed(1);
     hooks.log(
       `epoch ${epoch + 1}/${cfg.epochs} done: loss ${rec.trainLoss.toFixed(4)}` +
@@ -437,8 +571,10 @@ export class Trainer {
     this.#state.testBest = bests;
   }
 
-  /** Frees the optimizer state and the attribute matrices (not the model). */
+  /** Frees the optimizer state, the DDP reducer and the attribute matrices (not the model). */
   dispose(): void {
+    this.#ddp?.release();
+    this.#ddp = null;
     this.#opt?.dispose();
     this.classAttributes.dispose();
     this.seenAttributes.dispose();
