@@ -52,8 +52,14 @@ export function attributesProgram(): Command {
     .description("Collect a class × attribute matrix with CLIP.")
     .option(
       "--model <dir>",
-      "a Hugging Face CLIP folder (config.json, weights, tokenizer.json) or a clip:finetune run folder (its model/)",
+      "a Hugging Face CLIP folder (config.json, weights, tokenizer.json), a clip:finetune run folder (its model/), an OpenAI archive or an open_clip checkpoint",
     )
+    .option("--format <hf|openai|open_clip>", "the weights' format (default detected)")
+    .option(
+      "--activation <quick_gelu|gelu>",
+      "MLP activation (default the source's: OpenAI quick_gelu, open_clip gelu, HF config.json)",
+    )
+    .option("--tokenizer <file>", "tokenizer.json or bpe_simple_vocab_16e6.txt.gz (default beside)")
     .optionsGroup("Images (default: the synthetic scenes):")
     .option(
       "--synthetic",
@@ -190,11 +196,18 @@ export async function runAttributes(argv: readonly string[]): Promise<Attributes
   if (v.truth) truth = await readTrueAttributes(v.truth);
   const folder = await scanImageFolder(imagesDir);
 
-  const { model, tokenizer, dir: modelDir } = await loadClip(v.model!, device);
+  const clipOpts = {
+    format: flag("format", z.enum(["hf", "openai", "open_clip"]).optional(), undefined),
+    activation: flag("activation", z.enum(["quick_gelu", "gelu"]).optional(), undefined),
+    tokenizer: v.tokenizer as string | undefined,
+  };
+  const { model, tokenizer, dir: modelDir } = await loadClip(v.model!, device, clipOpts);
   const out = v.out ?? await createRunDir("runs", "attributes");
   console.log(
     `attributes: ${folder.classes.length} classes, ${folder.samples.length} images from ${imagesDir}\n` +
-      `  model ${modelDir}; ${vocabulary.names.length} attributes in ${
+      `  model ${modelDir} (format ${clipOpts.format ?? "detected"}, activation ${
+        clipOpts.activation ?? "the source's default"
+      }); ${vocabulary.names.length} attributes in ${
         Object.keys(vocabulary.groups).length
       } groups; ${settings.templates.length} template(s) × phrases, ${settings.similarity}, ` +
       `${settings.aggregation}, ${settings.normalization}`,

@@ -16,7 +16,9 @@ import type { Device } from "../tensor/index.ts";
 import { CONFIG_FLAGS } from "../config/flags.ts";
 import { ConfigError, parsePartialConfig, resolveConfig } from "../config/index.ts";
 import { describeData, loadTrainData } from "../train/data.ts";
-import { exists } from "../../ffi/fs.ts";
+import { exists, isFile } from "../../ffi/fs.ts";
+import type { CLIPActivation, CLIPFormat } from "../models/clip_sources.ts";
+import { type ClipSource, describeClipSource } from "../zeroshot/load.ts";
 import { timestamp } from "../run/run_dir.ts";
 import { checkTemplates, readPromptFile, REMOTE_SENSING_TEMPLATES } from "../zeroshot/prompts.ts";
 import { readAliases } from "../zeroshot/names.ts";
@@ -51,7 +53,21 @@ export function zeroshotProgram(): Command {
       "CLIP's prompt zero-shot classification: all classes (top-1, mean per-class) and the " +
         "ZSL / GZSL protocol of a seen/unseen split, written as deno task eval writes DSVA's.",
     )
-    .option("--model <path>", "a Hugging Face CLIP folder or a clip:finetune run folder")
+    .option(
+      "--model <path>",
+      "a Hugging Face CLIP folder, a clip:finetune run folder, an OpenAI archive (ViT-B-32.pt) " +
+        "or an open_clip checkpoint (.pt / .bin / .safetensors)",
+    )
+    .option("--format <hf|openai|open_clip>", "the weights' format (default detected)")
+    .option(
+      "--activation <quick_gelu|gelu>",
+      "MLP activation (default the source's: OpenAI quick_gelu, open_clip gelu, HF config.json); " +
+        "quick_gelu for OpenAI-initialised open_clip fine-tunes (RemoteCLIP, GeoRSCLIP, SkyCLIP)",
+    )
+    .option(
+      "--tokenizer <file>",
+      "tokenizer.json or bpe_simple_vocab_16e6.txt.gz (default: in the folder / beside the file)",
+    )
     .optionsGroup("Prompts:")
     .option("--prompts <file>", "prompt templates, one per line with {} for the class")
     .option("--template <t>", 'one template, e.g. "a satellite image of a {}."')
@@ -89,7 +105,19 @@ export async function runZeroshotCommand(
   parseOrExit(TASK, prog, argv);
   const v = givenFlags(prog) as Record<string, string | boolean | undefined>;
   const { z, flag } = await flagReader(v);
-  if (!v.model) fail("--model is required (a CLIP folder, or a clip:finetune run folder)");
+  if (!v.model) fail("--model is required (a CLIP folder or weights file, or a clip:finetune run)");
+  const format = flag<CLIPFormat | undefined>(
+    "format",
+    z.enum(["hf", "openai", "open_clip"]),
+    undefined,
+  );
+  const activation = flag<CLIPActivation | undefined>(
+    "activation",
+    z.enum(["quick_gelu", "gelu"]),
+    undefined,
+  );
+  const tokenizer = v.tokenizer === undefined ? undefined : String(v.tokenizer);
+  if (tokenizer !== undefined && !isFile(tokenizer)) fail(`--tokenizer ${tokenizer}: no such file`);
   if (v.prompts && v.template) fail("give --prompts FILE or --template T, not both");
   const gamma = flag<number | undefined>(
     "gamma",
@@ -131,14 +159,15 @@ export async function runZeroshotCommand(
   console.log(describeData(data));
   const aliases = v.aliases ? await readAliases(String(v.aliases), data.classes) : {};
   const model = String(v.model);
+  const source: ClipSource = { path: model, format, activation, tokenizer };
   console.log(
-    `zeroshot: ${model}; ${templates.length} template(s) (${templateSource}); γ ${
-      gamma ?? "0 (CLIP default)"
-    }` +
+    `zeroshot: ${
+      describeClipSource(source)
+    }; ${templates.length} template(s) (${templateSource}); γ ${gamma ?? "0 (CLIP default)"}` +
       (limit ? `; at most ${limit} images per class and list` : ""),
   );
   const zs = await runZeroShot({
-    model,
+    model: source,
     data,
     templates,
     aliases,

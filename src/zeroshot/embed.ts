@@ -7,7 +7,7 @@ import { type Device, type Tensor, zeros } from "../tensor/index.ts";
 import type { Sample } from "../data/loader.ts";
 import { CLIP as CLIP_NORM } from "../data/normalize.ts";
 import { embedImages, encodePhrases, resolveModelDir } from "../attributes/collect.ts";
-import { loadClip, type LoadedClip } from "./load.ts";
+import { clipSource, type ClipSourceLike, loadClip, type LoadedClip } from "./load.ts";
 import { imageCacheKey, readCached, textCacheKey, writeCached } from "./cache.ts";
 
 /** Where each matrix came from. */
@@ -28,8 +28,8 @@ export interface ZeroShotEmbeddings {
 
 /** What to embed. */
 export interface EmbedRequest {
-  /** The CLIP (see {@link loadClip}). */
-  model: string;
+  /** The CLIP (see {@link loadClip}): a path, or a path with format / activation / tokenizer. */
+  model: ClipSourceLike;
   /** The hash of its files (see `hashFiles`): the cache key's part for the weights. */
   weightsHash: string;
   samples: readonly Sample[];
@@ -69,7 +69,8 @@ export async function zeroShotEmbeddings(r: EmbedRequest): Promise<ZeroShotEmbed
   const getClip = async () => (clip ??= await loadClip(r.model, r.device ?? "cpu"));
   try {
     const prompts = r.classTexts.map((c) => r.templates.map((t) => t.replaceAll("{}", c)));
-    let size = configImageSize(r.model);
+    const modelPath = clipSource(r.model).path;
+    let size = configImageSize(modelPath);
     if (size === null) size = (await getClip()).model.config.vision.imageSize;
     const paths = r.samples.map((s) => s.path);
     const imageKey = imageCacheKey(r.weightsHash, transformOf(size), paths);
@@ -90,7 +91,7 @@ export async function zeroShotEmbeddings(r: EmbedRequest): Promise<ZeroShotEmbed
         imageState = "miss";
         await writeCached(imageKey, images, {
           kind: "image",
-          model: r.model,
+          model: modelPath,
           images: `${nImages}`,
         });
       }
@@ -112,7 +113,7 @@ export async function zeroShotEmbeddings(r: EmbedRequest): Promise<ZeroShotEmbed
       scale = Math.exp(model.logitScale.item() as number);
       if (useCache) {
         textState = "miss";
-        await writeCached(textKey, text, { kind: "text", model: r.model, scale: String(scale) });
+        await writeCached(textKey, text, { kind: "text", model: modelPath, scale: String(scale) });
       }
     }
     return {

@@ -10,7 +10,16 @@
  */
 export { type ClassAliases, classTexts, readableClassName, readAliases } from "./names.ts";
 export { checkTemplates, readPromptFile, REMOTE_SENSING_TEMPLATES } from "./prompts.ts";
-export { clipSourceFiles, hasTextTower, loadClip, type LoadedClip } from "./load.ts";
+export {
+  type ClipSource,
+  clipSource,
+  clipSourceFiles,
+  type ClipSourceLike,
+  describeClipSource,
+  hasTextTower,
+  loadClip,
+  type LoadedClip,
+} from "./load.ts";
 export {
   cachePath,
   hashFiles,

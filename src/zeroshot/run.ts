@@ -5,8 +5,8 @@
 import type { Device } from "../tensor/index.ts";
 import type { Sample } from "../data/loader.ts";
 import type { TrainData } from "../train/data.ts";
-import { clipSourceFiles } from "./load.ts";
-import { hashFiles } from "./cache.ts";
+import { clipSource, clipSourceFiles, type ClipSourceLike } from "./load.ts";
+import { hashFiles, hashJson } from "./cache.ts";
 import { type CacheState, zeroShotEmbeddings } from "./embed.ts";
 import { type ClassAliases, classTexts } from "./names.ts";
 import {
@@ -22,8 +22,9 @@ import { REMOTE_SENSING_TEMPLATES } from "./prompts.ts";
 
 /** What to classify and how. */
 export interface ZeroShotOptions {
-  /** The CLIP (a folder or file; see `loadClip`). */
-  model: string;
+  /** The CLIP (a folder or file, with optional format / activation / tokenizer; see
+   * `loadClip`). */
+  model: ClipSourceLike;
   data: TrainData;
   /** Prompt templates (default the built-in remote-sensing set). */
   templates?: readonly string[];
@@ -88,7 +89,12 @@ export async function runZeroShot(o: ZeroShotOptions): Promise<ZeroShotOutcome> 
     samples = [...test, ...rest];
   }
   const texts = classTexts(d.classes, o.aliases);
-  const weightsHash = await hashFiles(clipSourceFiles(o.model));
+  const src = clipSource(o.model);
+  const filesHash = await hashFiles(clipSourceFiles(src));
+  // A format or activation override changes the embeddings of the same bytes: part of the key.
+  const weightsHash = src.format || src.activation
+    ? hashJson({ files: filesHash, format: src.format, activation: src.activation })
+    : filesHash;
   const e = await zeroShotEmbeddings({
     model: o.model,
     weightsHash,
