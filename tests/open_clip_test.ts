@@ -298,6 +298,20 @@ Deno.test("a DSVA training run and attributes take an OpenAI archive and open_cl
         ...["--vocabulary", `${dir}/vocabulary.json`, "--out", `${dir}/attr-${format}`],
       ]);
       assert.equal(attr.code, 0, attr.stderr);
+      if (format === "jit") {
+        // Again: the image embeddings come from the cache zeroshot shares; the same matrix.
+        const again = await runScript("attributes.ts", [
+          ...["--model", path, "--images", `${dir}/images`],
+          ...["--vocabulary", `${dir}/vocabulary.json`, "--out", `${dir}/attr-again`],
+        ]);
+        assert.equal(again.code, 0, again.stderr);
+        assert.match(attr.stdout, /image embeddings: cache miss/);
+        assert.match(again.stdout, /image embeddings: cache hit/);
+        assert.equal(
+          await Deno.readTextFile(`${dir}/attr-again/attributes.csv`),
+          await Deno.readTextFile(`${dir}/attr-jit/attributes.csv`),
+        );
+      }
     }
   } finally {
     await Deno.remove(dir, { recursive: true });

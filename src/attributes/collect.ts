@@ -207,10 +207,19 @@ export async function collectAttributes(
   classes: readonly string[],
   vocabulary: AttributeVocabulary,
   settings: CollectSettings,
-  opts: { batchSize?: number; concurrency?: number; onBatch?: (done: number) => void } = {},
+  opts: {
+    batchSize?: number;
+    concurrency?: number;
+    onBatch?: (done: number) => void;
+    /** The samples' unit image embeddings [N, P] when already computed (the zero-shot cache);
+     * the caller keeps them. */
+    images?: Tensor;
+  } = {},
 ): Promise<CollectedAttributes> {
   model.eval();
-  using img = await embedImages(model, samples, opts);
+  const own = opts.images ? null : await embedImages(model, samples, opts);
+  using _own = own;
+  const img = opts.images ?? own!;
   using txt = encodePhrases(model, tokenizer, vocabulary.phrases, settings.templates);
   const labels = samples.map((s) => s.label);
   const { matrix, raw } = noGrad(() =>

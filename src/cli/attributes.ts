@@ -21,6 +21,8 @@ import { findDatasetLayout } from "../data/dataset.ts";
 import { scanImageFolder } from "../data/image_folder.ts";
 import { ensureSyntheticDataset } from "../data/synthetic/generate.ts";
 import { createRunDir } from "../run/run_dir.ts";
+import { cachedImageEmbeddings } from "../zeroshot/embed.ts";
+import { clipWeightsHash } from "../zeroshot/load.ts";
 import {
   collectAttributes,
   type CollectSettings,
@@ -60,6 +62,7 @@ export function attributesProgram(): Command {
       "MLP activation (default the source's: OpenAI quick_gelu, open_clip gelu, HF config.json)",
     )
     .option("--tokenizer <file>", "tokenizer.json or bpe_simple_vocab_16e6.txt.gz (default beside)")
+    .option("--no-cache", "neither read nor write the image-embedding cache (shared with zeroshot)")
     .optionsGroup("Images (default: the synthetic scenes):")
     .option(
       "--synthetic",
@@ -212,6 +215,16 @@ export async function runAttributes(argv: readonly string[]): Promise<Attributes
       } groups; ${settings.templates.length} template(s) × phrases, ${settings.similarity}, ` +
       `${settings.aggregation}, ${settings.normalization}`,
   );
+  // The image embeddings through the cache deno task zeroshot writes (same key, same entries).
+  const cached = await cachedImageEmbeddings({
+    model,
+    modelPath: modelDir,
+    weightsHash: await clipWeightsHash({ path: v.model!, ...clipOpts }),
+    samples: folder.samples,
+    batchSize,
+    useCache: v.cache !== false,
+  });
+  console.log(`  image embeddings: cache ${cached.state}`);
   const collected = await collectAttributes(
     model,
     tokenizer,
@@ -219,8 +232,9 @@ export async function runAttributes(argv: readonly string[]): Promise<Attributes
     folder.classes,
     vocabulary,
     settings,
-    { batchSize },
+    { batchSize, images: cached.images },
   );
+  cached.images.dispose();
   model.dispose();
   let auroc: number | null = null, per: (number | null)[] | undefined, t: number[][] | undefined;
   if (truth) {

@@ -4,6 +4,7 @@
  * CLIP is loaded only when something has to be encoded. */
 import { isFile } from "../../ffi/fs.ts";
 import { type Device, type Tensor, zeros } from "../tensor/index.ts";
+import type { CLIPModel } from "../models/clip.ts";
 import type { Sample } from "../data/loader.ts";
 import { CLIP as CLIP_NORM } from "../data/normalize.ts";
 import { embedImages, encodePhrases, resolveModelDir } from "../attributes/collect.ts";
@@ -59,6 +60,35 @@ function configImageSize(model: string): number | null {
 /** The transform the image embeddings are computed under (part of their cache key). */
 function transformOf(size: number) {
   return { transform: `clipEvalTransform(${size})`, ...CLIP_NORM };
+}
+
+/** Unit image embeddings [N, P] (CPU) of `samples` by a loaded `model` through the same cache
+ * entries as {@link zeroShotEmbeddings} (the same key: weights hash, transform, image list):
+ * what `deno task attributes` reuses. */
+export async function cachedImageEmbeddings(r: {
+  model: CLIPModel;
+  /** Where it came from (the entry's metadata). */
+  modelPath: string;
+  weightsHash: string;
+  samples: readonly Sample[];
+  batchSize?: number;
+  useCache?: boolean;
+  log?: (line: string) => void;
+}): Promise<{ images: Tensor; state: CacheState }> {
+  const useCache = r.useCache ?? true;
+  const size = r.model.config.vision.imageSize;
+  const paths = r.samples.map((s) => s.path);
+  const key = imageCacheKey(r.weightsHash, transformOf(size), paths);
+  const hit = useCache ? await readCached(key) : null;
+  if (hit && hit.embeddings.size(0) === paths.length) {
+    return { images: hit.embeddings, state: "hit" };
+  }
+  hit?.embeddings.dispose();
+  r.log?.(`encoding ${paths.length} images (${size}×${size}) ...`);
+  const images = await embedImages(r.model, r.samples, { batchSize: r.batchSize ?? 64 });
+  if (!useCache) return { images, state: "off" };
+  await writeCached(key, images, { kind: "image", model: r.modelPath, images: `${paths.length}` });
+  return { images, state: "miss" };
 }
 
 /** Image and class-text embeddings of `r`, each read from the cache when it is there. */

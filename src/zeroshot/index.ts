@@ -15,6 +15,7 @@ export {
   clipSource,
   clipSourceFiles,
   type ClipSourceLike,
+  clipWeightsHash,
   describeClipSource,
   hasTextTower,
   loadClip,
@@ -29,6 +30,7 @@ export {
   writeCached,
 } from "./cache.ts";
 export {
+  cachedImageEmbeddings,
   type CacheState,
   type EmbedRequest,
   type ZeroShotEmbeddings,

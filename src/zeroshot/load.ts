@@ -10,6 +10,7 @@ import type { CLIPTokenizer } from "../models/tokenizer.ts";
 import { loadClip as loadAnyClip, resolveModelDir } from "../attributes/collect.ts";
 import { DataError } from "../data/errors.ts";
 import { tokenizerBeside } from "../models/clip_sources.ts";
+import { hashFiles, hashJson } from "./cache.ts";
 
 /** A CLIP to load: where, and the settings a weights file may need. */
 export interface ClipSource {
@@ -89,6 +90,16 @@ export function clipSourceFiles(source: ClipSourceLike): string[] {
     throw new DataError(dir, "neither model.safetensors nor pytorch_model.bin found");
   }
   return files.sort();
+}
+
+/** The cache's key part for the CLIP of `source`: the SHA-256 of its files, with the format and
+ * activation when they are given (an override changes the embeddings of the same bytes). */
+export async function clipWeightsHash(source: ClipSourceLike): Promise<string> {
+  const s = clipSource(source);
+  const files = await hashFiles(clipSourceFiles(s));
+  return s.format || s.activation
+    ? hashJson({ files, format: s.format, activation: s.activation })
+    : files;
 }
 
 /** Whether the CLIP of `source` has a text tower and a tokenizer (what zero-shot

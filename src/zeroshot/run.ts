@@ -5,8 +5,7 @@
 import type { Device } from "../tensor/index.ts";
 import type { Sample } from "../data/loader.ts";
 import type { TrainData } from "../train/data.ts";
-import { clipSource, clipSourceFiles, type ClipSourceLike } from "./load.ts";
-import { hashFiles, hashJson } from "./cache.ts";
+import { type ClipSourceLike, clipWeightsHash } from "./load.ts";
 import { type CacheState, zeroShotEmbeddings } from "./embed.ts";
 import { type ClassAliases, classTexts } from "./names.ts";
 import {
@@ -89,12 +88,7 @@ export async function runZeroShot(o: ZeroShotOptions): Promise<ZeroShotOutcome> 
     samples = [...test, ...rest];
   }
   const texts = classTexts(d.classes, o.aliases);
-  const src = clipSource(o.model);
-  const filesHash = await hashFiles(clipSourceFiles(src));
-  // A format or activation override changes the embeddings of the same bytes: part of the key.
-  const weightsHash = src.format || src.activation
-    ? hashJson({ files: filesHash, format: src.format, activation: src.activation })
-    : filesHash;
+  const weightsHash = await clipWeightsHash(o.model);
   const e = await zeroShotEmbeddings({
     model: o.model,
     weightsHash,
