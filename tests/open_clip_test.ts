@@ -9,6 +9,8 @@ import { runScript } from "./train_helpers.ts";
 import { data, io, models } from "../mod.ts";
 import { noGrad, type Tensor, zeros } from "../src/tensor/index.ts";
 import { isDir } from "../ffi/fs.ts";
+import { resolveConfig } from "../src/config/index.ts";
+import { parseTrainArgs } from "../src/cli/train_args.ts";
 
 const CI = Deno.env.get("CI") === "true";
 const AID = `${ROOT}/../shared/data/aid`;
@@ -291,7 +293,7 @@ Deno.test("a DSVA training run and attributes take an OpenAI archive and open_cl
         assert.match(run.stderr, /activation quick_gelu \(override; the open_clip default is gelu/);
       }
       // Both towers and a tokenizer beside: the run's report has the CLIP zero-shot baseline.
-      assert.match(run.stdout, /CLIP zero-shot baseline: /);
+      assert.match(run.stdout, /CLIP zero-shot baseline: .* on the same split/);
       const attr = await runScript("attributes.ts", [
         ...(format === "wrapped" ? ["--activation", "quick_gelu"] : []),
         ...["--model", path, "--images", `${dir}/images`],
@@ -505,4 +507,41 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
+});
+
+Deno.test("config: backbone.format / backbone.activation (--clip-format, --clip-activation)", () => {
+  const cfg = (...a: string[]) => resolveConfig(parseTrainArgs(a).partial);
+  const b = cfg(
+    "--backbone",
+    "clip",
+    "--weights",
+    "/w/RemoteCLIP-ViT-B-32.pt",
+    "--clip-activation",
+    "quick_gelu",
+    "--clip-format",
+    "open_clip",
+  ).backbone;
+  assert.deepEqual(b, {
+    kind: "clip",
+    dir: "/w/RemoteCLIP-ViT-B-32.pt",
+    format: "open_clip",
+    activation: "quick_gelu",
+  });
+  // Absent when not given: a config without them resolves as before.
+  assert.deepEqual(cfg("--backbone", "clip", "--weights", "/w/clip").backbone, {
+    kind: "clip",
+    dir: "/w/clip",
+  });
+  assert.throws(
+    () => cfg("--clip-activation", "gelu"),
+    /backbone\.activation: only a clip backbone/,
+  );
+  assert.throws(
+    () => cfg("--backbone", "darknet", "--weights", "/w/dk", "--clip-format", "openai"),
+    /backbone\.format: only a clip backbone/,
+  );
+  assert.throws(
+    () => cfg("--backbone", "clip", "--weights", "/w/c.pt", "--clip-activation", "relu"),
+    /backbone\.activation/,
+  );
 });
