@@ -65,13 +65,14 @@ function tokenizerOf(s: ClipSource): string | undefined {
   return s.tokenizer ?? tokenizerBeside(s.path.replace(/\/+$/, ""));
 }
 
-/** The files whose bytes define the CLIP of `source` (weights, config, tokenizer), sorted: what
- * the embedding cache key hashes. */
+/** The files whose bytes define the CLIP of `source` (weights, config, tokenizer): what the
+ * embedding cache key hashes. A folder's, sorted; a weights file, then its tokenizer (by role,
+ * so that the same tokenizer given or beside gives the same key). */
 export function clipSourceFiles(source: ClipSourceLike): string[] {
   const s = clipSource(source);
   if (isFile(s.path)) {
     const tok = tokenizerOf(s);
-    return (tok ? [s.path, tok] : [s.path]).sort();
+    return tok ? [s.path, tok] : [s.path];
   }
   const dir = resolveModelDir(s.path);
   const files = [
