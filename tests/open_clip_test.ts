@@ -11,6 +11,8 @@ import { noGrad, type Tensor, zeros } from "../src/tensor/index.ts";
 import { isDir } from "../ffi/fs.ts";
 import { resolveConfig } from "../src/config/index.ts";
 import { parseTrainArgs } from "../src/cli/train_args.ts";
+import { finetuneClip } from "../src/clip/finetune.ts";
+import { FINETUNE_DEFAULTS } from "../src/clip/finetune_config.ts";
 
 const CI = Deno.env.get("CI") === "true";
 const AID = `${ROOT}/../shared/data/aid`;
@@ -242,6 +244,15 @@ Deno.test("bad CLIP sources: truncated archive, ResNet tower, unknown layout, wr
       models.CLIPModel.fromPretrained(`${dir}/notes.txt`, { log: null }),
       /notes\.txt: not a CLIP weights file/,
     );
+    // clip:finetune starts from a Hugging Face folder: a weights file is refused, naming it.
+    await assert.rejects(
+      finetuneClip(
+        { ...FINETUNE_DEFAULTS, model: { kind: "pretrained", dir: path }, runsDir: `${dir}/ft` },
+        { log: () => {}, progress: false },
+      ),
+      /jit-small-q\.pt: is a weights file \(an OpenAI archive or open_clip checkpoint\); clip:finetune starts from a Hugging Face CLIP folder/,
+    );
+    assert.equal(isDir(`${dir}/ft`), false);
     // A weights file with no tokenizer beside it.
     await assert.rejects(
       models.CLIPTokenizer.fromPretrained(path),
