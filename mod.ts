@@ -89,6 +89,10 @@ export * as data from "./src/data/index.ts";
 export * as dsva from "./src/dsva/index.ts";
 export * as attributes from "./src/attributes/index.ts";
 export * as clip from "./src/clip/index.ts";
+/** CLIP's own prompt zero-shot classification, the baseline DSVA is read against: any CLIP
+ * source (`loadClip`), prompt ensembling, the embedding cache, both protocols (all classes;
+ * ZSL / GZSL of a split) and the evaluation files `deno task zeroshot` writes. */
+export * as zeroshot from "./src/zeroshot/index.ts";
 /** `torch.distributed` on c10d: process groups (Gloo on CPU, NCCL on CUDA) from torchrun's
  * environment or an explicit store, collectives with timeouts; `nn.DistributedDataParallel`
  * reduces gradients over them.

@@ -7,7 +7,10 @@
  *           time), plus the input batch as `pixels.safetensors`
  *  Deno:    `loadClip(dir)` (src/zeroshot/load.ts) → `CLIPModel.encodeImage(pixels,
  *           { normalize: true })` under noGrad
- *  Python:  `CLIPModel.from_pretrained(dir)` (sdpa) → `get_image_features`, L2-normalised,
+ *  Python:  `--against open_clip` (default): open_clip's `create_model("ViT-B-32-quickgelu")`,
+ *           random, saved as a plain state dict that the Deno side loads (`loadClip(file)`),
+ *           timed as `encode_image(pixels, normalize=True)`; `--against transformers`:
+ *           `CLIPModel.from_pretrained(dir)` (sdpa) → `get_image_features`, L2-normalised,
  *           under no_grad (bench/zeroshot_baseline.py)
  *
  * Method as bench/vit.ts: rounds alternate which side goes first; images/s = batch / median
@@ -38,6 +41,8 @@ import {
 } from "./harness.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+const OPEN_CLIP_BPE =
+  `${ROOT}/.venv/lib/python3.11/site-packages/open_clip/bpe_simple_vocab_16e6.txt.gz`;
 
 interface Config {
   rounds: number;
@@ -46,6 +51,7 @@ interface Config {
   batch: number;
   threads: number;
   vision: string;
+  against: string;
 }
 
 function parseArgs(args: string[]): Config {
@@ -57,17 +63,40 @@ function parseArgs(args: string[]): Config {
     .option("--batch <n>", "images per batch", pos, 16)
     .option("--threads <n>", "intra-op threads on both sides", pos, 1)
     .option("--vision <b32|tiny>", "the image tower: ViT-B/32 at 224, or clip:finetune's", "b32")
+    .option(
+      "--against <open_clip|transformers>",
+      "the Python side: open_clip's ViT-B-32-quickgelu (b32 only) or transformers' CLIPModel",
+      "open_clip",
+    )
     .option("--quick", "3 rounds");
   const c = parseBenchOptions<Config>("zeroshot", prog, args, { rounds: 3 });
   if (c.vision !== "b32" && c.vision !== "tiny") {
     console.error(`bench zeroshot: --vision ${c.vision}: expected b32 or tiny`);
     Deno.exit(2);
   }
+  if (c.against !== "open_clip" && c.against !== "transformers") {
+    console.error(`bench zeroshot: --against ${c.against}: expected open_clip or transformers`);
+    Deno.exit(2);
+  }
+  if (c.against === "open_clip" && c.vision !== "b32") {
+    console.error(
+      "bench zeroshot: --against open_clip takes --vision b32 only (heads = width / 64)",
+    );
+    Deno.exit(2);
+  }
   return c;
 }
 
-/** A random CLIP as a Hugging Face folder, and the batch as pixels.safetensors. */
+/** A random CLIP as a Hugging Face folder (unless open_clip writes the weights), and the batch
+ * as pixels.safetensors. */
 async function writeWeights(dir: string, c: Config): Promise<void> {
+  if (c.against === "open_clip") {
+    // open_clip's own BPE vocabulary beside its weights, as a user puts RemoteCLIP's.
+    await Deno.copyFile(OPEN_CLIP_BPE, `${dir}/bpe_simple_vocab_16e6.txt.gz`);
+    using pixels = torch.randn([c.batch, 3, 224, 224]);
+    await saveSafetensors(`${dir}/pixels.safetensors`, new Map([["pixels", pixels]]));
+    return;
+  }
   const bpe = trainBpe(["a satellite image of an airport.", "an aerial photograph of a beach."], {
     maxMerges: 50,
     minFrequency: 1,
@@ -99,11 +128,37 @@ export async function run(args: string[]): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "bench-zeroshot-" });
   const py = new PythonBaseline(python, "zeroshot_baseline.py", "bench zeroshot");
   try {
-    const hello = await py.next<{ torch: string; python: string; transformers: string }>();
+    const hello = await py.next<
+      { torch: string; python: string; transformers: string; open_clip: string | null }
+    >();
+    if (c.against === "open_clip" && !hello.open_clip) {
+      throw new Error("bench zeroshot: open_clip is not importable in the Python baseline");
+    }
     torch.setNumThreads(c.threads);
     await writeWeights(dir, c);
+    type Setup = {
+      threads: number;
+      params: number;
+      loadMs: number;
+      warmupMs: number[];
+      first: number[][];
+    };
+    const pySetup = () =>
+      py.request<Setup>({
+        setup: true,
+        dir,
+        threads: c.threads,
+        warmup: c.warmup,
+        against: c.against,
+      });
+    // open_clip writes the weights the Deno side then reads; transformers reads Deno's folder.
+    const early = c.against === "open_clip" ? await pySetup() : null;
+    torch.setNumThreads(c.threads);
+    const source = c.against === "open_clip" ? `${dir}/ViT-B-32-quickgelu.pt` : dir;
     const t0 = performance.now();
-    const { model } = await loadClip(dir);
+    const { model } = await loadClip(
+      c.against === "open_clip" ? { path: source, activation: "quick_gelu" } : source,
+    );
     const loadMs = performance.now() - t0;
     const batch = await loadSafetensors(`${dir}/pixels.safetensors`);
     const pixels = batch.get("pixels")!;
@@ -114,9 +169,7 @@ export async function run(args: string[]): Promise<void> {
       return timedRound(iters, torch.getNumThreads(), () => torch.scope(() => void encode()));
     };
     const denoWarm = round(c.warmup).ms;
-    const setup = await py.request<
-      { threads: number; params: number; loadMs: number; warmupMs: number[]; first: number[][] }
-    >({ setup: true, dir, threads: c.threads, warmup: c.warmup });
+    const setup = early ?? await pySetup();
     if (setup.params !== params) {
       throw new Error(
         `bench zeroshot: parameter counts differ (Deno ${params}, Python ${setup.params})`,
@@ -131,12 +184,12 @@ export async function run(args: string[]): Promise<void> {
       : (FINETUNE_DEFAULTS.model as { imageSize: number }).imageSize;
     console.log(
       `bench zeroshot: libtorch ${torch.version()}; Python ${hello.python}, torch ${hello.torch}, ` +
-        `transformers ${hello.transformers}\n` +
+        `transformers ${hello.transformers}, open_clip ${hello.open_clip}; against ${c.against}\n` +
         `  image tower ${c.vision} (${size}×${size}), ${params} parameters (both), batch ${c.batch}, ` +
         `${c.threads} threads (both sides)\n` +
-        `  load: Deno loadClip ${fmt(loadMs, 0)} ms, Python from_pretrained ${
-          fmt(setup.loadMs, 0)
-        } ms; ` +
+        `  load: Deno loadClip ${fmt(loadMs, 0)} ms, Python ${
+          c.against === "open_clip" ? "create_model + save" : "from_pretrained"
+        } ${fmt(setup.loadMs, 0)} ms; ` +
         `embeddings max |Deno − Python| ${diff.toExponential(2)}\n` +
         `  warm-up ms: Deno ${denoWarm.map((x) => fmt(x, 0))}, Python ${
           setup.warmupMs.map((x) => fmt(x, 0))
@@ -168,7 +221,10 @@ export async function run(args: string[]): Promise<void> {
       bench: "zeroshot",
       vision: c.vision,
       imageSize: size,
-      python: `transformers ${hello.transformers} CLIPModel sdpa`,
+      python: c.against === "open_clip"
+        ? `open_clip ${hello.open_clip} ViT-B-32-quickgelu encode_image`
+        : `transformers ${hello.transformers} CLIPModel sdpa`,
+      against: c.against,
       batch: c.batch,
       threads: c.threads,
       rounds: c.rounds,
@@ -184,7 +240,7 @@ export async function run(args: string[]): Promise<void> {
     };
     console.log(
       `\nimage encoding, batch ${c.batch}, ${c.threads} threads: Deno ${result.imagesPerSecDeno} ` +
-        `images/s, Python ${result.imagesPerSecPython} images/s, ratio ${result.ratio}`,
+        `images/s, ${c.against} ${result.imagesPerSecPython} images/s, ratio ${result.ratio}`,
     );
     console.log(JSON.stringify(result));
   } finally {

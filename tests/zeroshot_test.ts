@@ -56,13 +56,24 @@ Deno.test("readable class names and aliases", () => {
   );
 });
 
-/** The default CLIP of clip:finetune (synthetic scenes, seen classes' captions), fewer epochs. */
+/** The default CLIP of clip:finetune (synthetic scenes, seen classes' captions, its model),
+ * trained once for all cases and briefly: 3 epochs of batch 32 (36 steps, 8 of warm-up) instead
+ * of 60 of 64, about 50 s on 2 cores; its numbers stay far above chance (measured ZSL 0.56,
+ * all-class top-1 0.27, S 0.67, AUSUC 0.27 against the bounds below). */
 let trained: Promise<string> | null = null;
 function defaultClip(): Promise<string> {
   trained ??= (async () => {
     const runsDir = await Deno.makeTempDir({ prefix: "dsva-zs-" });
     const r = await finetuneClip(
-      { ...FINETUNE_DEFAULTS, epochs: 20, threads: 2, runsDir, name: "zs" },
+      {
+        ...FINETUNE_DEFAULTS,
+        epochs: 3,
+        batchSize: 32,
+        warmupSteps: 8,
+        threads: 2,
+        runsDir,
+        name: "zs",
+      },
       { log: () => {}, progress: false },
     );
     assert.equal(r.status, "finished");

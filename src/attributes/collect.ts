@@ -9,6 +9,7 @@ import { cat, noGrad, scope, stack, type Tensor } from "../tensor/index.ts";
 import type { Device } from "../tensor/index.ts";
 import { CLIPModel, l2Normalize } from "../models/clip.ts";
 import { CLIPTokenizer } from "../models/tokenizer.ts";
+import { type CLIPActivation, type CLIPFormat, tokenizerBeside } from "../models/clip_sources.ts";
 import { DataError } from "../data/errors.ts";
 import { ImageLoader, type Sample } from "../data/loader.ts";
 import { CLIP as CLIP_NORM } from "../data/normalize.ts";
@@ -49,21 +50,44 @@ export function resolveModelDir(path: string): string {
   );
 }
 
-/** A CLIP model and its tokenizer from a folder (see {@link resolveModelDir}). A folder
- * without a text tower or a tokenizer fails with a message saying so. */
+/** A CLIP model and its tokenizer from a folder or weights file (see
+ * {@link resolveModelDir}); `opts` sets the format and activation (`CLIPModel.fromPretrained`)
+ * and a tokenizer file. A folder without a text tower, or a source without a tokenizer, fails
+ * with a message saying so (and, for a weights file, what to pass). */
 export async function loadClip(
   path: string,
   device: Device = "cpu",
+  opts: { format?: CLIPFormat; activation?: CLIPActivation; tokenizer?: string } = {},
 ): Promise<{ model: CLIPModel; tokenizer: CLIPTokenizer; dir: string }> {
   const dir = resolveModelDir(path);
-  const model = await CLIPModel.fromPretrained(dir, { device });
+  const readTokenizer = async () => {
+    try {
+      return await CLIPTokenizer.fromPretrained(opts.tokenizer ?? dir);
+    } catch (e) {
+      if (!opts.tokenizer && isFile(dir) && !tokenizerBeside(dir)) {
+        throw new DataError(
+          dir,
+          "an OpenAI / open_clip weights file has no tokenizer of its own: pass --tokenizer " +
+            "<tokenizer.json or bpe_simple_vocab_16e6.txt.gz> (open_clip's is in its package), " +
+            "or put one beside the file",
+        );
+      }
+      throw e;
+    }
+  };
+  const load = { device, format: opts.format, activation: opts.activation };
+  // A weights file: the tokenizer first, so that a missing one fails before 600 MB are read. A
+  // folder: the model first, whose error says when it has no text tower at all.
+  const early = isFile(dir) ? await readTokenizer() : null;
+  const model = await CLIPModel.fromPretrained(dir, load);
+  let tokenizer: CLIPTokenizer;
   try {
-    const tokenizer = await CLIPTokenizer.fromPretrained(dir);
-    return { model, tokenizer, dir };
+    tokenizer = early ?? await readTokenizer();
   } catch (e) {
     model.dispose();
     throw e;
   }
+  return { model, tokenizer, dir };
 }
 
 /** Unit-length image embeddings [N, P] (on the CPU) of `samples`, Resize → CenterCrop at the
@@ -183,10 +207,19 @@ export async function collectAttributes(
   classes: readonly string[],
   vocabulary: AttributeVocabulary,
   settings: CollectSettings,
-  opts: { batchSize?: number; concurrency?: number; onBatch?: (done: number) => void } = {},
+  opts: {
+    batchSize?: number;
+    concurrency?: number;
+    onBatch?: (done: number) => void;
+    /** The samples' unit image embeddings [N, P] when already computed (the zero-shot cache);
+     * the caller keeps them. */
+    images?: Tensor;
+  } = {},
 ): Promise<CollectedAttributes> {
   model.eval();
-  using img = await embedImages(model, samples, opts);
+  const own = opts.images ? null : await embedImages(model, samples, opts);
+  using _own = own;
+  const img = opts.images ?? own!;
   using txt = encodePhrases(model, tokenizer, vocabulary.phrases, settings.templates);
   const labels = samples.map((s) => s.label);
   const { matrix, raw } = noGrad(() =>

@@ -21,6 +21,8 @@ import { findDatasetLayout } from "../data/dataset.ts";
 import { scanImageFolder } from "../data/image_folder.ts";
 import { ensureSyntheticDataset } from "../data/synthetic/generate.ts";
 import { createRunDir } from "../run/run_dir.ts";
+import { cachedImageEmbeddings } from "../zeroshot/embed.ts";
+import { clipWeightsHash } from "../zeroshot/load.ts";
 import {
   collectAttributes,
   type CollectSettings,
@@ -54,9 +56,16 @@ export function attributesProgram(): Command {
     .description("Collect a class × attribute matrix with CLIP.")
     .option(
       "--model <dir>",
-      "a Hugging Face CLIP folder (config.json, weights, tokenizer.json) or a clip:finetune run folder (its model/)",
+      "a Hugging Face CLIP folder (config.json, weights, tokenizer.json), a clip:finetune run folder (its model/), an OpenAI archive or an open_clip checkpoint",
       userPath,
     )
+    .option("--format <hf|openai|open_clip>", "the weights' format (default detected)")
+    .option(
+      "--activation <quick_gelu|gelu>",
+      "MLP activation (default the source's: OpenAI quick_gelu, open_clip gelu, HF config.json)",
+    )
+    .option("--tokenizer <file>", "tokenizer.json or bpe_simple_vocab_16e6.txt.gz (default beside)")
+    .option("--no-cache", "neither read nor write the image-embedding cache (shared with zeroshot)")
     .optionsGroup("Images (default: the synthetic scenes):")
     .option(
       "--synthetic",
@@ -207,15 +216,32 @@ export async function runAttributes(argv: readonly string[]): Promise<Attributes
   if (v.truth) truth = await readTrueAttributes(v.truth);
   const folder = await scanImageFolder(imagesDir);
 
-  const { model, tokenizer, dir: modelDir } = await loadClip(v.model!, device);
+  const clipOpts = {
+    format: flag("format", z.enum(["hf", "openai", "open_clip"]).optional(), undefined),
+    activation: flag("activation", z.enum(["quick_gelu", "gelu"]).optional(), undefined),
+    tokenizer: v.tokenizer as string | undefined,
+  };
+  const { model, tokenizer, dir: modelDir } = await loadClip(v.model!, device, clipOpts);
   const out = v.out ?? absolutePath(Deno.cwd(), await createRunDir("runs", "attributes"));
   console.log(
     `attributes: ${folder.classes.length} classes, ${folder.samples.length} images from ${imagesDir}\n` +
-      `  model ${modelDir}; ${vocabulary.names.length} attributes in ${
+      `  model ${modelDir} (format ${clipOpts.format ?? "detected"}, activation ${
+        clipOpts.activation ?? "the source's default"
+      }); ${vocabulary.names.length} attributes in ${
         Object.keys(vocabulary.groups).length
       } groups; ${settings.templates.length} template(s) × phrases, ${settings.similarity}, ` +
       `${settings.aggregation}, ${settings.normalization}`,
   );
+  // The image embeddings through the cache deno task zeroshot writes (same key, same entries).
+  const cached = await cachedImageEmbeddings({
+    model,
+    modelPath: modelDir,
+    weightsHash: await clipWeightsHash({ path: v.model!, ...clipOpts }),
+    samples: folder.samples,
+    batchSize,
+    useCache: v.cache !== false,
+  });
+  console.log(`  image embeddings: cache ${cached.state}`);
   const collected = await collectAttributes(
     model,
     tokenizer,
@@ -223,8 +249,9 @@ export async function runAttributes(argv: readonly string[]): Promise<Attributes
     folder.classes,
     vocabulary,
     settings,
-    { batchSize },
+    { batchSize, images: cached.images },
   );
+  cached.images.dispose();
   model.dispose();
   let auroc: number | null = null, per: (number | null)[] | undefined, t: number[][] | undefined;
   if (truth) {

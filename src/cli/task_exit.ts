@@ -40,7 +40,7 @@ export class TaskError extends Error {
 
 /** Errors of modules this file does not import (they would load libtorch, which `data` and the
  * help of every command do without), known by name. */
-const INPUT_ERROR_NAMES = new Set(["StateDictError", "NonFiniteLossError"]);
+const INPUT_ERROR_NAMES = new Set(["StateDictError", "NonFiniteLossError", "CLIPSourceError"]);
 const USAGE_ERROR_NAMES = new Set(["ExperimentConfigError"]);
 
 /** Whether `e` is one of Deno's I/O errors (`NotFound`, `PermissionDenied`, `IsADirectory` ...). */

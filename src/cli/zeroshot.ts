@@ -14,9 +14,18 @@ import { Command } from "npm:commander@^15";
 import { cuda, setNumThreads } from "../tensor/index.ts";
 import type { Device } from "../tensor/index.ts";
 import { CONFIG_FLAGS } from "../config/flags.ts";
-import { ConfigError, parsePartialConfig, resolveConfig } from "../config/index.ts";
+import {
+  ConfigError,
+  parsePartialConfig,
+  resolveConfig,
+  resolvePathFields,
+} from "../config/index.ts";
+import { callerDir, userPath } from "./paths.ts";
+import { absolutePath } from "../config/paths.ts";
 import { describeData, loadTrainData } from "../train/data.ts";
-import { exists } from "../../ffi/fs.ts";
+import { exists, isFile } from "../../ffi/fs.ts";
+import type { CLIPActivation, CLIPFormat } from "../models/clip_sources.ts";
+import { type ClipSource, describeClipSource } from "../zeroshot/load.ts";
 import { timestamp } from "../run/run_dir.ts";
 import { checkTemplates, readPromptFile, REMOTE_SENSING_TEMPLATES } from "../zeroshot/prompts.ts";
 import { readAliases } from "../zeroshot/names.ts";
@@ -51,11 +60,27 @@ export function zeroshotProgram(): Command {
       "CLIP's prompt zero-shot classification: all classes (top-1, mean per-class) and the " +
         "ZSL / GZSL protocol of a seen/unseen split, written as deno task eval writes DSVA's.",
     )
-    .option("--model <path>", "a Hugging Face CLIP folder or a clip:finetune run folder")
+    .option(
+      "--model <path>",
+      "a Hugging Face CLIP folder, a clip:finetune run folder, an OpenAI archive (ViT-B-32.pt) " +
+        "or an open_clip checkpoint (.pt / .bin / .safetensors)",
+      userPath,
+    )
+    .option("--format <hf|openai|open_clip>", "the weights' format (default detected)")
+    .option(
+      "--activation <quick_gelu|gelu>",
+      "MLP activation (default the source's: OpenAI quick_gelu, open_clip gelu, HF config.json); " +
+        "quick_gelu for OpenAI-initialised open_clip fine-tunes (RemoteCLIP, GeoRSCLIP, SkyCLIP)",
+    )
+    .option(
+      "--tokenizer <file>",
+      "tokenizer.json or bpe_simple_vocab_16e6.txt.gz (default: in the folder / beside the file)",
+      userPath,
+    )
     .optionsGroup("Prompts:")
-    .option("--prompts <file>", "prompt templates, one per line with {} for the class")
+    .option("--prompts <file>", "prompt templates, one per line with {} for the class", userPath)
     .option("--template <t>", 'one template, e.g. "a satellite image of a {}."')
-    .option("--aliases <file>", 'JSON {"ClassName": "text in the prompts", ...}')
+    .option("--aliases <file>", 'JSON {"ClassName": "text in the prompts", ...}', userPath)
     .optionsGroup("Protocols:")
     .option("--gamma <x>", "calibrated-stacking γ of the GZSL numbers (0)")
     .option(
@@ -64,9 +89,9 @@ export function zeroshotProgram(): Command {
     )
     .option("--limit <n>", "at most n images per class from each list (a quick run)")
     .optionsGroup("Output and run:")
-    .option("--out <dir>", "output folder (default <runs-dir>/<timestamp>-zeroshot)")
+    .option("--out <dir>", "output folder (default <runs-dir>/<timestamp>-zeroshot)", userPath)
     .option("--overwrite", "write into --out even when it holds an evaluation")
-    .option("--runs-dir <dir>", "where the default output folder goes (runs)")
+    .option("--runs-dir <dir>", "where the default output folder goes (runs)", userPath)
     .option("--batch-size <n>", "images per CLIP batch (64)")
     .option("--no-cache", "neither read nor write the embedding cache")
     .optionsGroup("Data (as deno task train):")
@@ -89,7 +114,19 @@ export async function runZeroshotCommand(
   parseOrExit(TASK, prog, argv);
   const v = givenFlags(prog) as Record<string, string | boolean | undefined>;
   const { z, flag } = await flagReader(v);
-  if (!v.model) fail("--model is required (a CLIP folder, or a clip:finetune run folder)");
+  if (!v.model) fail("--model is required (a CLIP folder or weights file, or a clip:finetune run)");
+  const format = flag<CLIPFormat | undefined>(
+    "format",
+    z.enum(["hf", "openai", "open_clip"]),
+    undefined,
+  );
+  const activation = flag<CLIPActivation | undefined>(
+    "activation",
+    z.enum(["quick_gelu", "gelu"]),
+    undefined,
+  );
+  const tokenizer = v.tokenizer === undefined ? undefined : String(v.tokenizer);
+  if (tokenizer !== undefined && !isFile(tokenizer)) fail(`--tokenizer ${tokenizer}: no such file`);
   if (v.prompts && v.template) fail("give --prompts FILE or --template T, not both");
   const gamma = flag<number | undefined>(
     "gamma",
@@ -99,7 +136,9 @@ export async function runZeroshotCommand(
   const limit = flag("limit", z.coerce.number().int().positive(), 0) || null;
   const batchSize = flag("batch-size", z.coerce.number().int().positive(), 64);
   const runsDir = flag("runs-dir", z.string().min(1), "runs");
-  const out = String(v.out ?? `${runsDir.replace(/\/+$/, "")}/${timestamp()}-zeroshot`);
+  const out = String(
+    v.out ?? absolutePath(Deno.cwd(), `${runsDir.replace(/\/+$/, "")}/${timestamp()}-zeroshot`),
+  );
   const clash = ZEROSHOT_FILES.filter((f) => exists(`${out}/${f}`));
   if (clash.length && !v.overwrite) {
     fail(`--out ${out} already holds ${clash.join(", ")}; pass --overwrite to replace them`);
@@ -108,7 +147,10 @@ export async function runZeroshotCommand(
   let config;
   try {
     const { fields, sources } = readConfigFlags(prog, DATA_FLAGS);
-    config = resolveConfig(parsePartialConfig(fields, flagSource(sources)));
+    // Paths on the command line are the caller's, as in deno task train.
+    config = resolveConfig(
+      parsePartialConfig(resolvePathFields(fields, callerDir()), flagSource(sources)),
+    );
   } catch (e) {
     if (e instanceof ConfigError) fail(e.message);
     throw e;
@@ -131,14 +173,15 @@ export async function runZeroshotCommand(
   console.log(describeData(data));
   const aliases = v.aliases ? await readAliases(String(v.aliases), data.classes) : {};
   const model = String(v.model);
+  const source: ClipSource = { path: model, format, activation, tokenizer };
   console.log(
-    `zeroshot: ${model}; ${templates.length} template(s) (${templateSource}); γ ${
-      gamma ?? "0 (CLIP default)"
-    }` +
+    `zeroshot: ${
+      describeClipSource(source)
+    }; ${templates.length} template(s) (${templateSource}); γ ${gamma ?? "0 (CLIP default)"}` +
       (limit ? `; at most ${limit} images per class and list` : ""),
   );
   const zs = await runZeroShot({
-    model,
+    model: source,
     data,
     templates,
     aliases,

@@ -22,6 +22,7 @@ import { CLIPTokenizer } from "../models/tokenizer.ts";
 import { CosineWithWarmup } from "../optim/index.ts";
 import { loadCheckpoint, saveCheckpoint } from "../io/index.ts";
 import { DataError } from "../data/errors.ts";
+import { isFile } from "../../ffi/fs.ts";
 import { ImageLoader, type LoadedBatch } from "../data/loader.ts";
 import { CLIP as CLIP_NORM } from "../data/normalize.ts";
 import { Rng } from "../data/rng.ts";
@@ -107,6 +108,16 @@ export async function finetuneClip(
   const device = config.device as Device;
 
   const pairs = await loadCaptionPairs(config.data);
+  // A weights file is refused: the run's model/ is a Hugging Face folder, whose tokenizer.json
+  // cannot carry OpenAI / open_clip's BPE text cleaning, and whose config has no format field.
+  if (config.model.kind === "pretrained" && isFile(config.model.dir)) {
+    throw new DataError(
+      config.model.dir,
+      "is a weights file (an OpenAI archive or open_clip checkpoint); clip:finetune starts " +
+        "from a Hugging Face CLIP folder (config.json, weights, tokenizer.json) or from scratch. " +
+        "Such a file is accepted by deno task zeroshot, attributes and train --backbone clip",
+    );
+  }
   // A pretrained model first (a folder without a text tower fails before anything is written).
   const pretrained = config.model.kind === "pretrained"
     ? await CLIPModel.fromPretrained(config.model.dir)

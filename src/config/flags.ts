@@ -63,7 +63,19 @@ export const CONFIG_FLAGS: readonly ConfigFlag[] = [
     flag: "--weights <dir>",
     path: "backbone.dir",
     parse: "string",
-    help: "weights folder of a clip / darknet backbone",
+    help: "weights folder of a clip / darknet backbone (clip: also an OpenAI / open_clip file)",
+  },
+  {
+    flag: "--clip-format <hf|openai|open_clip>",
+    path: "backbone.format",
+    parse: "string",
+    help: "clip backbone: the weights' format (default detected from the file)",
+  },
+  {
+    flag: "--clip-activation <quick_gelu|gelu>",
+    path: "backbone.activation",
+    parse: "string",
+    help: "clip backbone: MLP activation (default the source's: OpenAI quick_gelu, open_clip gelu)",
   },
   { flag: "--recipe <official|clean>", path: "recipe", parse: "string", help: "training recipe" },
   {

@@ -189,6 +189,11 @@ export function resolveConfig(partial: PartialConfig): TrainConfig {
         "backbone.dir: a ViT preset is trained from scratch; use kind clip for weights",
       );
     }
+    for (const k of ["format", "activation"]) {
+      if (bbIn[k] !== undefined) {
+        throw new ConfigError(`backbone.${k}: only a clip backbone has it (--backbone clip)`);
+      }
+    }
     backbone = {
       kind: "vit",
       preset: (bbIn.preset as string | undefined) ?? DEFAULTS.vitPreset,
@@ -205,7 +210,18 @@ export function resolveConfig(partial: PartialConfig): TrainConfig {
         throw new ConfigError(`backbone.${k}: only a ViT preset backbone has it`);
       }
     }
-    backbone = kind === "clip" ? { kind: "clip", dir } : { kind: "darknet", dir };
+    const clipOnly = { format: bbIn.format, activation: bbIn.activation };
+    if (kind === "clip") {
+      backbone = { kind: "clip", dir };
+      // Only when given, so that a config without them resolves as before.
+      if (clipOnly.format !== undefined) backbone.format = clipOnly.format as never;
+      if (clipOnly.activation !== undefined) backbone.activation = clipOnly.activation as never;
+    } else {
+      for (const [k, x] of Object.entries(clipOnly)) {
+        if (x !== undefined) throw new ConfigError(`backbone.${k}: only a clip backbone has it`);
+      }
+      backbone = { kind: "darknet", dir };
+    }
   }
   const scratch = backbone.kind === "vit";
 

@@ -66,6 +66,8 @@ const BackboneIn = z.strictObject({
   numLayers: posInt().nullable(),
   numHeads: posInt().nullable(),
   intermediateSize: posInt().nullable(),
+  format: z.enum(["hf", "openai", "open_clip"]),
+  activation: z.enum(["quick_gelu", "gelu"]),
 }).partial();
 
 /** What a config file or the CLI may give: every field optional. `dataset` may be the string

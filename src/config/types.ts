@@ -75,11 +75,18 @@ export interface VitBackboneConfig {
   intermediateSize: number | null;
 }
 
-/** A Hugging Face CLIP folder (e.g. a local `flax-community/clip-rsicd`): its vision tower. */
+/** A CLIP's vision tower: a Hugging Face folder (e.g. a local `flax-community/clip-rsicd`), an
+ * OpenAI TorchScript archive or an open_clip checkpoint (see `models.CLIPModel.fromPretrained`). */
 export interface ClipBackboneConfig {
   kind: "clip";
-  /** The model folder (`config.json` + `model.safetensors` or `pytorch_model.bin`). */
+  /** The model folder (`config.json` + `model.safetensors` or `pytorch_model.bin`) or weights
+   * file (`ViT-B-32.pt`, `RemoteCLIP-ViT-B-32.pt`, `open_clip_model.safetensors`). */
   dir: string;
+  /** The source format, when not detected from the file (absent: detected). */
+  format?: "hf" | "openai" | "open_clip";
+  /** Both towers' MLP activation, when not the source's default (absent: the default: OpenAI
+   * archive quick_gelu, open_clip checkpoint gelu, Hugging Face folder its config.json's). */
+  activation?: "quick_gelu" | "gelu";
 }
 
 /** The Darknet-tiny CNN from a TF.js layers model folder (ImageNet-pretrained). */

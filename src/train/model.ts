@@ -43,7 +43,9 @@ export async function buildBackbone(config: TrainConfig): Promise<DsvaBackbone> 
       vitConfig(b.preset as ViTPreset, { ...over, imageSize: config.imageSize }),
     );
   }
-  if (b.kind === "clip") return await clipVisionTower(b.dir);
+  if (b.kind === "clip") {
+    return await clipVisionTower(b.dir, { format: b.format, activation: b.activation });
+  }
   const net = await Darknet.fromTfjs(b.dir);
   const trunk = new DarknetTrunk(net);
   const channels = noGrad(() =>

@@ -4,6 +4,7 @@
 import type { TrainConfig } from "../config/types.ts";
 import type { TrainData } from "../train/data.ts";
 import type { Device } from "../tensor/index.ts";
+import { isFile } from "../../ffi/fs.ts";
 import { hasTextTower } from "./load.ts";
 import { runZeroShot } from "./run.ts";
 import { ZEROSHOT_ROW } from "./report.ts";
@@ -30,10 +31,21 @@ export async function clipZeroShotBaseline(
   data: TrainData,
   log: (line: string) => void = console.log,
 ): Promise<ClipBaseline | null> {
-  if (config.backbone.kind !== "clip" || !hasTextTower(config.backbone.dir)) return null;
-  const model = config.backbone.dir;
+  const b = config.backbone;
+  if (b.kind !== "clip") return null;
+  const model = b.dir;
+  const source = { path: model, format: b.format, activation: b.activation };
+  if (!hasTextTower(source)) {
+    if (isFile(model)) {
+      log(
+        `CLIP zero-shot baseline: none (no tokenizer beside ${model}; put its tokenizer.json ` +
+          "or bpe_simple_vocab_16e6.txt.gz there for the baseline row)",
+      );
+    }
+    return null;
+  }
   log(`CLIP zero-shot baseline: ${model} on the same split ...`);
-  const z = await runZeroShot({ model, data, device: config.device as Device, log });
+  const z = await runZeroShot({ model: source, data, device: config.device as Device, log });
   const s = z.split;
   return {
     branch: `${ZEROSHOT_ROW}, baseline`,

@@ -4,10 +4,11 @@
  * CLIP is loaded only when something has to be encoded. */
 import { isFile } from "../../ffi/fs.ts";
 import { type Device, type Tensor, zeros } from "../tensor/index.ts";
+import type { CLIPModel } from "../models/clip.ts";
 import type { Sample } from "../data/loader.ts";
 import { CLIP as CLIP_NORM } from "../data/normalize.ts";
 import { embedImages, encodePhrases, resolveModelDir } from "../attributes/collect.ts";
-import { loadClip, type LoadedClip } from "./load.ts";
+import { clipSource, type ClipSourceLike, loadClip, type LoadedClip } from "./load.ts";
 import { imageCacheKey, readCached, textCacheKey, writeCached } from "./cache.ts";
 
 /** Where each matrix came from. */
@@ -28,8 +29,8 @@ export interface ZeroShotEmbeddings {
 
 /** What to embed. */
 export interface EmbedRequest {
-  /** The CLIP (see {@link loadClip}). */
-  model: string;
+  /** The CLIP (see {@link loadClip}): a path, or a path with format / activation / tokenizer. */
+  model: ClipSourceLike;
   /** The hash of its files (see `hashFiles`): the cache key's part for the weights. */
   weightsHash: string;
   samples: readonly Sample[];
@@ -61,6 +62,35 @@ function transformOf(size: number) {
   return { transform: `clipEvalTransform(${size})`, ...CLIP_NORM };
 }
 
+/** Unit image embeddings [N, P] (CPU) of `samples` by a loaded `model` through the same cache
+ * entries as {@link zeroShotEmbeddings} (the same key: weights hash, transform, image list):
+ * what `deno task attributes` reuses. */
+export async function cachedImageEmbeddings(r: {
+  model: CLIPModel;
+  /** Where it came from (the entry's metadata). */
+  modelPath: string;
+  weightsHash: string;
+  samples: readonly Sample[];
+  batchSize?: number;
+  useCache?: boolean;
+  log?: (line: string) => void;
+}): Promise<{ images: Tensor; state: CacheState }> {
+  const useCache = r.useCache ?? true;
+  const size = r.model.config.vision.imageSize;
+  const paths = r.samples.map((s) => s.path);
+  const key = imageCacheKey(r.weightsHash, transformOf(size), paths);
+  const hit = useCache ? await readCached(key) : null;
+  if (hit && hit.embeddings.size(0) === paths.length) {
+    return { images: hit.embeddings, state: "hit" };
+  }
+  hit?.embeddings.dispose();
+  r.log?.(`encoding ${paths.length} images (${size}×${size}) ...`);
+  const images = await embedImages(r.model, r.samples, { batchSize: r.batchSize ?? 64 });
+  if (!useCache) return { images, state: "off" };
+  await writeCached(key, images, { kind: "image", model: r.modelPath, images: `${paths.length}` });
+  return { images, state: "miss" };
+}
+
 /** Image and class-text embeddings of `r`, each read from the cache when it is there. */
 export async function zeroShotEmbeddings(r: EmbedRequest): Promise<ZeroShotEmbeddings> {
   const log = r.log ?? (() => {});
@@ -69,7 +99,8 @@ export async function zeroShotEmbeddings(r: EmbedRequest): Promise<ZeroShotEmbed
   const getClip = async () => (clip ??= await loadClip(r.model, r.device ?? "cpu"));
   try {
     const prompts = r.classTexts.map((c) => r.templates.map((t) => t.replaceAll("{}", c)));
-    let size = configImageSize(r.model);
+    const modelPath = clipSource(r.model).path;
+    let size = configImageSize(modelPath);
     if (size === null) size = (await getClip()).model.config.vision.imageSize;
     const paths = r.samples.map((s) => s.path);
     const imageKey = imageCacheKey(r.weightsHash, transformOf(size), paths);
@@ -90,7 +121,7 @@ export async function zeroShotEmbeddings(r: EmbedRequest): Promise<ZeroShotEmbed
         imageState = "miss";
         await writeCached(imageKey, images, {
           kind: "image",
-          model: r.model,
+          model: modelPath,
           images: `${nImages}`,
         });
       }
@@ -112,7 +143,7 @@ export async function zeroShotEmbeddings(r: EmbedRequest): Promise<ZeroShotEmbed
       scale = Math.exp(model.logitScale.item() as number);
       if (useCache) {
         textState = "miss";
-        await writeCached(textKey, text, { kind: "text", model: r.model, scale: String(scale) });
+        await writeCached(textKey, text, { kind: "text", model: modelPath, scale: String(scale) });
       }
     }
     return {

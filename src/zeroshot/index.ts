@@ -10,7 +10,17 @@
  */
 export { type ClassAliases, classTexts, readableClassName, readAliases } from "./names.ts";
 export { checkTemplates, readPromptFile, REMOTE_SENSING_TEMPLATES } from "./prompts.ts";
-export { clipSourceFiles, hasTextTower, loadClip, type LoadedClip } from "./load.ts";
+export {
+  type ClipSource,
+  clipSource,
+  clipSourceFiles,
+  type ClipSourceLike,
+  clipWeightsHash,
+  describeClipSource,
+  hasTextTower,
+  loadClip,
+  type LoadedClip,
+} from "./load.ts";
 export {
   cachePath,
   hashFiles,
@@ -20,6 +30,7 @@ export {
   writeCached,
 } from "./cache.ts";
 export {
+  cachedImageEmbeddings,
   type CacheState,
   type EmbedRequest,
   type ZeroShotEmbeddings,

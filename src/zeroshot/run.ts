@@ -5,8 +5,7 @@
 import type { Device } from "../tensor/index.ts";
 import type { Sample } from "../data/loader.ts";
 import type { TrainData } from "../train/data.ts";
-import { clipSourceFiles } from "./load.ts";
-import { hashFiles } from "./cache.ts";
+import { type ClipSourceLike, clipWeightsHash } from "./load.ts";
 import { type CacheState, zeroShotEmbeddings } from "./embed.ts";
 import { type ClassAliases, classTexts } from "./names.ts";
 import {
@@ -22,8 +21,9 @@ import { REMOTE_SENSING_TEMPLATES } from "./prompts.ts";
 
 /** What to classify and how. */
 export interface ZeroShotOptions {
-  /** The CLIP (a folder or file; see `loadClip`). */
-  model: string;
+  /** The CLIP (a folder or file, with optional format / activation / tokenizer; see
+   * `loadClip`). */
+  model: ClipSourceLike;
   data: TrainData;
   /** Prompt templates (default the built-in remote-sensing set). */
   templates?: readonly string[];
@@ -88,7 +88,7 @@ export async function runZeroShot(o: ZeroShotOptions): Promise<ZeroShotOutcome> 
     samples = [...test, ...rest];
   }
   const texts = classTexts(d.classes, o.aliases);
-  const weightsHash = await hashFiles(clipSourceFiles(o.model));
+  const weightsHash = await clipWeightsHash(o.model);
   const e = await zeroShotEmbeddings({
     model: o.model,
     weightsHash,
