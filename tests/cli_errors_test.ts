@@ -398,6 +398,27 @@ await runCommand("probe", ${JSON.stringify(argv)}, async (argv) => { ${body} });
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
 
+Deno.test("a split naming a missing image trains with --skip-missing, the image named", async () => {
+  const d = await Deno.makeTempDir({ prefix: "dsva_skip_missing_" });
+  try {
+    await tinyDataset(d);
+    const f = JSON.parse(await Deno.readTextFile(`${d}/splits.json`));
+    f.splits[SPLIT].trainval.push(`${f.splits[SPLIT].seen[0]}/gone.jpg`);
+    await Deno.writeTextFile(`${d}/splits.json`, JSON.stringify(f));
+    const r = await run("train.ts", train(d, "--skip-missing"));
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout + r.stderr, /gone\.jpg.*\(skipped\)/);
+    const config = JSON.parse(
+      await Deno.readTextFile(
+        JSON.parse(r.stdout.trim().split("\n").at(-1)!).runDir + "/config.json",
+      ),
+    );
+    assert.equal(config.dataset.skipMissing, true);
+  } finally {
+    await Deno.remove(d, { recursive: true });
+  }
+});
+
 Deno.test("cli errors: a bug keeps its stack; a promise nobody awaits ends the same way", async () => {
   // A TypeError is a bug: the line, then the stack and the word that it is a bug.
   const bug = await command("const o: { a?: { b: number } } = {}; console.log(o.a!.b);");

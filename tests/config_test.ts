@@ -257,4 +257,14 @@ Deno.test("config: the flag table sets valid paths, and resuming may change only
   assert.equal(cfg.ac.atTest, false);
   assert.equal(cfg.loaderConcurrency, 2);
   assert.equal(cfg.monitorTest, false);
+  // --skip-missing: present only when given (earlier runs' configs resolve as they did), and only
+  // for a folder dataset.
+  const folder = (args: string[]) =>
+    resolveConfig(parseTrainArgs(["--dataset", "/d", ...args]).partial).dataset;
+  assert.equal((folder(["--skip-missing"]) as { skipMissing?: boolean }).skipMissing, true);
+  assert.ok(!("skipMissing" in folder([])));
+  assert.throws(
+    () => resolveConfig(parseTrainArgs(["--skip-missing"]).partial),
+    /dataset\.skipMissing: only a folder dataset has it/,
+  );
 });

@@ -78,6 +78,7 @@ export function setPath(obj: Record<string, unknown>, path: string, value: unkno
 
 function convert(raw: string, f: ConfigFlag): unknown {
   if (f.parse === "negate") return false;
+  if (f.parse === "switch") return true;
   if (f.parse === "string") return raw;
   if (f.parse === "numberOr" && raw === f.word) return raw;
   const n = Number(raw);

@@ -6,10 +6,10 @@
  * @module
  */
 
-/** How a flag's text becomes a value: as is, a number, a number or one word (`word`), or
- * `false` for a `--no-...` switch. A text that is not a number stays text, so that the schema
- * names the bad value. */
-export type FlagParse = "string" | "number" | "numberOr" | "negate";
+/** How a flag's text becomes a value: as is, a number, a number or one word (`word`), `false`
+ * for a `--no-...` switch, or `true` for a plain switch. A text that is not a number stays text,
+ * so that the schema names the bad value. */
+export type FlagParse = "string" | "number" | "numberOr" | "negate" | "switch";
 
 /** A flag that sets one config field. */
 export interface ConfigFlag {
@@ -52,6 +52,12 @@ export const CONFIG_FLAGS: readonly ConfigFlag[] = [
     path: "dataset.attributeScale",
     parse: "string",
     help: "scaling of the class attributes (default max)",
+  },
+  {
+    flag: "--skip-missing",
+    path: "dataset.skipMissing",
+    parse: "switch",
+    help: "leave out images the split file names but the folder lacks (warned and counted)",
   },
   {
     flag: "--backbone <name>",

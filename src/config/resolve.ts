@@ -140,6 +140,11 @@ export function resolveConfig(partial: PartialConfig): TrainConfig {
       `dataset.trainList: only an RSSDIVCS-layout dataset has it (dataset is ${kindIn})`,
     );
   }
+  if (kindIn !== "folder" && dsIn.skipMissing !== undefined) {
+    throw new ConfigError(
+      `dataset.skipMissing: only a folder dataset has it (dataset is ${kindIn})`,
+    );
+  }
   const dataset: TrainConfig["dataset"] = kindIn === "rssdivcs"
     ? {
       kind: "rssdivcs",
@@ -162,6 +167,8 @@ export function resolveConfig(partial: PartialConfig): TrainConfig {
       groups: (dsIn.groups as string | null | undefined) ?? null,
       attributeScale: (dsIn.attributeScale as "none" | "max" | "l2" | undefined) ??
         DEFAULTS.attributeScale,
+      // Only when given, so that the configs of earlier runs resolve as they did.
+      ...(dsIn.skipMissing === undefined ? {} : { skipMissing: dsIn.skipMissing as boolean }),
     }
     : {
       kind: "synthetic",

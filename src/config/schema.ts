@@ -45,6 +45,7 @@ const FolderIn = z.strictObject({
   splits: z.string().min(1).nullable(),
   groups: z.string().min(1).nullable(),
   attributeScale: z.enum(["none", "max", "l2"]),
+  skipMissing: z.boolean(),
 }).partial();
 
 const RssdivcsIn = z.strictObject({

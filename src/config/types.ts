@@ -34,6 +34,9 @@ export interface FolderDatasetConfig {
   /** How class attributes are scaled before training: `max` divides by the largest value (AID's
    * 0–100 → 0–1), `l2` normalises each class row (xlsa17's `att`), `none` keeps them. */
   attributeScale: "none" | "max" | "l2";
+  /** Leave out images the split file names but the folder lacks (counted in a warning);
+   * absent: such an image is an error. */
+  skipMissing?: boolean;
 }
 
 /** The official code's RSSDIVCS layout: `<dir>/files/<split>_images.mat` (each image's label and

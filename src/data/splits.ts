@@ -245,7 +245,8 @@ export function resolveSplit(
   const r = checkSplit(folder, file, name, opts);
   if (r.problems.length) {
     const hint = r.problems.some((p) => p.includes("not in "))
-      ? " (pass skipMissing to leave missing images out)"
+      ? " (pass --skip-missing, or skipMissing: true in the dataset's options, to leave missing " +
+        "images out)"
       : "";
     throw new DataError(file.file, r.problems.join("; ") + hint);
   }

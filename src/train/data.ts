@@ -71,6 +71,7 @@ export async function openTrainDataset(config: TrainConfig): Promise<ZslDataset>
     splits: d.splits ?? layout.splits,
     groups: d.groups ?? layout.groups,
     split: d.split ?? undefined,
+    skipMissing: d.skipMissing,
   });
 }
 
