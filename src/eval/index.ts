@@ -18,6 +18,7 @@ export {
 export { zslAccuracy, type ZslOptions, type ZslResult } from "./zsl.ts";
 export { gzslAccuracy, type GzslOptions, type GzslResult, harmonicMean } from "./gzsl.ts";
 export { type CurveOptions, type SeenUnseenCurve, seenUnseenCurve } from "./seen_unseen_curve.ts";
+export { type SplitMetrics, splitMetrics } from "./split_metrics.ts";
 export {
   type GammaRule,
   type GammaSelection,

@@ -4,7 +4,7 @@
  * selection. */
 import { gzslAccuracy } from "../eval/gzsl.ts";
 import { selectGamma } from "../eval/gamma.ts";
-import { seenUnseenCurve } from "../eval/seen_unseen_curve.ts";
+import { splitMetrics } from "../eval/split_metrics.ts";
 import { zslAccuracy } from "../eval/zsl.ts";
 import type { Branch, ScoredSet } from "./scoring.ts";
 import type { TrainConfig } from "../config/types.ts";
@@ -83,39 +83,23 @@ export function branchResult(
   gamma: { gamma: number; rule: string },
   opts: { curve?: boolean } = {},
 ): BranchResult {
-  const scores = { data: test.scores[branch], shape: [test.n, test.c] as [number, number] };
-  const isUnseen = new Set(unseen);
-  const rows: number[] = [];
-  test.labels.forEach((l, i) => isUnseen.has(l) && rows.push(i));
-  const u = new Float32Array(rows.length * test.c);
-  rows.forEach((r, j) =>
-    u.set(test.scores[branch].subarray(r * test.c, (r + 1) * test.c), j * test.c)
-  );
-  const zsl = zslAccuracy(
-    { data: u, shape: [rows.length, test.c] },
-    rows.map((r) => test.labels[r]),
-    {
-      unseen,
-      onEmptyClass: "skip",
-    },
-  );
-  const g = gzslAccuracy(scores, test.labels, {
+  const m = splitMetrics(
+    { data: test.scores[branch], shape: [test.n, test.c] },
+    test.labels,
     seen,
     unseen,
-    gamma: gamma.gamma,
-    onEmptyClass: "skip",
-  });
-  const curve = seenUnseenCurve(scores, test.labels, { seen, unseen, onEmptyClass: "skip" });
+    gamma.gamma,
+  );
   return {
-    zsl: zsl.accuracy,
-    S: g.S,
-    U: g.U,
-    H: g.H,
+    zsl: m.zsl,
+    S: m.S,
+    U: m.U,
+    H: m.H,
     gamma: gamma.gamma,
     gammaRule: gamma.rule,
-    ausuc: curve.ausuc,
-    oracleH: { H: curve.best.H, S: curve.best.S, U: curve.best.U, gamma: curve.best.gamma },
-    ...(opts.curve ? { curve: { S: Array.from(curve.S), U: Array.from(curve.U) } } : {}),
+    ausuc: m.ausuc,
+    oracleH: m.oracleH,
+    ...(opts.curve ? { curve: { S: Array.from(m.curve.S), U: Array.from(m.curve.U) } } : {}),
   };
 }
 

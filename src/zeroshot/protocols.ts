@@ -11,12 +11,10 @@
  * no seen-class bias to calibrate, and no held-out seen images are needed; the curve's AUSUC
  * covers every γ and its best H is reported as an upper bound (γ picked on the test set). The
  * counting is src/eval's. */
-import { gzslAccuracy } from "../eval/gzsl.ts";
 import { perClassAccuracy } from "../eval/per_class.ts";
 import { predictAmong } from "../eval/predict.ts";
 import { toScoreMatrix } from "../eval/inputs.ts";
-import { seenUnseenCurve } from "../eval/seen_unseen_curve.ts";
-import { zslAccuracy } from "../eval/zsl.ts";
+import { splitMetrics } from "../eval/split_metrics.ts";
 import { noGrad, scope, type Tensor } from "../tensor/index.ts";
 
 /** Class probabilities [N, C] row-major: softmax over the classes of `scale · images · textᵀ`
@@ -97,27 +95,20 @@ export function splitAccuracy(
     rule: "CLIP default 0 (no held-out images)",
   },
 ): SplitResult {
-  const isUnseen = new Set(unseen);
-  const u = selectRows(test, [...test.labels.keys()].filter((i) => isUnseen.has(test.labels[i])));
-  const scores = { data: test.probs, shape: [test.n, test.c] as [number, number] };
-  const zsl = zslAccuracy({ data: u.probs, shape: [u.n, u.c] }, u.labels, {
-    unseen,
-    onEmptyClass: "skip",
-  });
-  const g = gzslAccuracy(scores, test.labels, {
+  const m = splitMetrics(
+    { data: test.probs, shape: [test.n, test.c] },
+    test.labels,
     seen,
     unseen,
-    gamma: gamma.gamma,
-    onEmptyClass: "skip",
-  });
-  const curve = seenUnseenCurve(scores, test.labels, { seen, unseen, onEmptyClass: "skip" });
+    gamma.gamma,
+  );
   return {
-    zsl: zsl.accuracy,
+    zsl: m.zsl,
     chance: 1 / unseen.length,
-    gzsl: { S: g.S, U: g.U, H: g.H, gamma: gamma.gamma, gammaRule: gamma.rule },
-    ausuc: curve.ausuc,
-    oracleH: { H: curve.best.H, S: curve.best.S, U: curve.best.U, gamma: curve.best.gamma },
-    curve: { S: Array.from(curve.S), U: Array.from(curve.U) },
-    predictions: g.predictions,
+    gzsl: { S: m.S, U: m.U, H: m.H, gamma: gamma.gamma, gammaRule: gamma.rule },
+    ausuc: m.ausuc,
+    oracleH: m.oracleH,
+    curve: { S: Array.from(m.curve.S), U: Array.from(m.curve.U) },
+    predictions: m.predictions,
   };
 }
