@@ -3,7 +3,8 @@
  * half of every batch of 4, the contrastive loss over the whole batch from all-gathered
  * embeddings) end a tiny from-scratch run of 24 steps with the weights and AdamW moments of one
  * process with the same config (≤ 1e-6, the attention key biases aside: see NOISE_PARAM), the
- * same logged losses, and only rank 0 writing the run folder.
+ * same logged losses, and only rank 0 writing the run folder; the same through `torchrun
+ * --no-python --nproc-per-node 2`, and after a SIGINT of the launcher resumed with 2 ranks.
  */
 import assert from "node:assert/strict";
 import { data, distributed } from "../mod.ts";
@@ -120,56 +121,129 @@ function losses(runDir: string): number[] {
   );
 }
 
+/** Asserts that the run in `b` ended as the one-process run in `a`: the same logged losses,
+ * weights within 1e-6, AdamW moments within 1e-5 of each tensor's largest entry. A log line is
+ * the mean of the steps since the previous one in this session, so after a stop at step
+ * `stoppedAt` the line whose window it cuts is left out. */
+async function expectSame(a: string, b: string, what: string, stoppedAt = 0): Promise<void> {
+  const la = losses(a), lb = losses(b);
+  assert.equal(la.length, 8);
+  assert.deepEqual(lb.length, la.length, `${what}: one log line each 3 steps`);
+  for (let i = 0; i < la.length; i++) {
+    const end = 3 * (i + 1);
+    if (stoppedAt > end - 3 && stoppedAt < end) continue;
+    assert.ok(Math.abs(la[i] - lb[i]) < 1e-5, `${what}: loss ${i}: ${la[i]} vs ${lb[i]}`);
+  }
+  const sa = await finalState(a), sb = await finalState(b);
+  assert.ok(sa.noise < 1e-6 && sb.noise < 1e-6);
+  assert.deepEqual([...sa.values.keys()].sort(), [...sb.values.keys()].sort());
+  // Weights: |Δ| ≤ 1e-6. AdamW's moments are compared relative to each tensor's largest
+  // entry (exp_avg_sq holds squared gradients, up to ~10 here: float32's spacing there is
+  // ~1e-6, so an absolute bound would test rounding, not the algorithm).
+  let worst = 0, where = "", worstMoment = 0, whereMoment = "";
+  for (const [k, x] of sa.values) {
+    const y = sb.values.get(k)!;
+    assert.equal(x.length, y.length, k);
+    const moment = k.startsWith("optimizer.");
+    const scale = moment ? Math.max(1e-30, ...x.map(Math.abs)) : 1;
+    for (let i = 0; i < x.length; i++) {
+      const d = Math.abs(x[i] - y[i]) / scale;
+      if (moment && d > worstMoment) [worstMoment, whereMoment] = [d, k];
+      if (!moment && d > worst) [worst, where] = [d, k];
+    }
+  }
+  console.log(
+    `${what}: weights: max |Δ| ${
+      worst.toExponential(2)
+    } (${where}); AdamW moments: max |Δ|/max|x| ` +
+      `${worstMoment.toExponential(2)} (${whereMoment})`,
+  );
+  assert.ok(worst <= 1e-6, `weights: max |Δ| ${worst} at ${where}`);
+  assert.ok(worstMoment <= 1e-5, `moments: max relative |Δ| ${worstMoment} at ${whereMoment}`);
+  await Deno.stat(`${b}/model/model.safetensors`);
+}
+
+function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
 Deno.test({
-  name: "distributed clip:finetune: 2 ranks (--nproc-per-node 2) = one process, 24 steps",
+  name: "distributed clip:finetune: 2 ranks = one process (24 steps), via --nproc-per-node, " +
+    "torchrun, and SIGINT then --resume",
   ignore: !haveGloo,
-  fn: async () => {
+  fn: async (t) => {
     const dir = await Deno.makeTempDir({ prefix: "dsva-ddp-clip-" });
     try {
       await tinySet(dir);
       const one = await run(args(dir, "one"));
       assert.equal(one.code, 0, one.err);
-      const two = await run([...args(dir, "two"), "--nproc-per-node", "2"]);
-      assert.equal(two.code, 0, two.err);
-      // Rank 0 alone wrote a run folder; its last line is the run's summary.
-      assert.equal([...Deno.readDirSync(`${dir}/runs`)].length, 2);
-      const summary = JSON.parse(two.out.trim().split("\n").at(-1)!);
-      assert.equal(summary.status, "finished");
-      assert.equal(summary.steps, 24);
+      const ref = runDirOf(dir, "one");
+      assert.ok(losses(ref).at(-1)! < losses(ref)[0], "the reference run learnt");
 
-      const a = runDirOf(dir, "one"), b = runDirOf(dir, "two");
-      const la = losses(a), lb = losses(b);
-      assert.equal(la.length, 8);
-      for (let i = 0; i < la.length; i++) assert.ok(Math.abs(la[i] - lb[i]) < 1e-5, `loss ${i}`);
-      // The run learnt: its loss fell.
-      assert.ok(la.at(-1)! < la[0], `loss ${la[0]} → ${la.at(-1)}`);
+      await t.step("--nproc-per-node 2", async () => {
+        const two = await run([...args(dir, "two"), "--nproc-per-node", "2"]);
+        assert.equal(two.code, 0, two.err);
+        // Rank 0 alone wrote a run folder; the last line is the run's summary.
+        assert.equal([...Deno.readDirSync(`${dir}/runs`)].length, 2);
+        const summary = JSON.parse(two.out.trim().split("\n").at(-1)!);
+        assert.equal(summary.status, "finished");
+        assert.equal(summary.steps, 24);
+        await expectSame(ref, runDirOf(dir, "two"), "--nproc-per-node 2");
+      });
 
-      const sa = await finalState(a), sb = await finalState(b);
-      assert.ok(sa.noise < 1e-6 && sb.noise < 1e-6);
-      assert.deepEqual([...sa.values.keys()].sort(), [...sb.values.keys()].sort());
-      // Weights: |Δ| ≤ 1e-6. AdamW's moments are compared relative to each tensor's largest
-      // entry (exp_avg_sq holds squared gradients, up to ~10 here: float32's spacing there is
-      // ~1e-6, so an absolute bound would test rounding, not the algorithm).
-      let worst = 0, where = "", worstMoment = 0, whereMoment = "";
-      for (const [k, x] of sa.values) {
-        const y = sb.values.get(k)!;
-        assert.equal(x.length, y.length, k);
-        const moment = k.startsWith("optimizer.");
-        const scale = moment ? Math.max(1e-30, ...x.map(Math.abs)) : 1;
-        for (let i = 0; i < x.length; i++) {
-          const d = Math.abs(x[i] - y[i]) / scale;
-          if (moment && d > worstMoment) [worstMoment, whereMoment] = [d, k];
-          if (!moment && d > worst) [worst, where] = [d, k];
+      await t.step("torchrun --no-python --nproc-per-node 2", async () => {
+        const out = await new Deno.Command(`${ROOT}/.venv/bin/torchrun`, {
+          args: [
+            ...["--no-python", "--nproc-per-node", "2", "--master-addr", "127.0.0.1"],
+            ...["--master-port", String(freePort()), Deno.execPath(), "run", "-A"],
+            `${ROOT}/scripts/clip_finetune.ts`,
+            ...args(dir, "torchrun"),
+          ],
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+        const dec = new TextDecoder();
+        assert.equal(out.code, 0, dec.decode(out.stdout) + dec.decode(out.stderr));
+        await expectSame(ref, runDirOf(dir, "torchrun"), "torchrun");
+      });
+
+      await t.step("SIGINT of the launcher, then --resume with 2 ranks", async () => {
+        const child = new Deno.Command(Deno.execPath(), {
+          args: [
+            ...["run", "-A", `${ROOT}/scripts/clip_finetune.ts`],
+            ...args(dir, "stop"),
+            ...["--nproc-per-node", "2"],
+          ],
+          stdout: "piped",
+          stderr: "piped",
+        }).spawn();
+        const output = child.output();
+        // Stop as soon as rank 0 has logged its first line (step 3 of 24).
+        let stopDir: string | null = null;
+        for (let i = 0; i < 3000 && stopDir === null; i++) {
+          await new Promise((r) => setTimeout(r, 10));
+          const found = [...Deno.readDirSync(`${dir}/runs`)].find((e) => e.name.endsWith("-stop"));
+          try {
+            if (found && Deno.readTextFileSync(`${dir}/runs/${found.name}/log.jsonl`)) {
+              stopDir = `${dir}/runs/${found.name}`;
+            }
+          } catch { /* not yet */ }
         }
-      }
-      console.log(
-        `weights: max |Δ| ${worst.toExponential(2)} (${where}); AdamW moments: max |Δ|/max|x| ` +
-          `${worstMoment.toExponential(2)} (${whereMoment})`,
-      );
-      assert.ok(worst <= 1e-6, `weights: max |Δ| ${worst} at ${where}`);
-      assert.ok(worstMoment <= 1e-5, `moments: max relative |Δ| ${worstMoment} at ${whereMoment}`);
-      // Both wrote the Hugging Face folder from the same weights.
-      await Deno.stat(`${b}/model/model.safetensors`);
+        assert.ok(stopDir, "the run logged a line");
+        child.kill("SIGINT");
+        const o = await output;
+        const dec = new TextDecoder();
+        assert.equal(o.code, 130, dec.decode(o.stdout) + dec.decode(o.stderr));
+        const stopped = JSON.parse(dec.decode(o.stdout).trim().split("\n").at(-1)!);
+        assert.equal(stopped.status, "stopped");
+        assert.ok(stopped.steps < 24, `stopped at step ${stopped.steps}`);
+        const resumed = await run(["--resume", stopDir!, "--nproc-per-node", "2"]);
+        assert.equal(resumed.code, 0, resumed.err);
+        await expectSame(ref, stopDir!, `SIGINT at step ${stopped.steps} + resume`, stopped.steps);
+      });
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
