@@ -192,6 +192,14 @@ Deno.test({
         assert.equal(summary.status, "finished");
         assert.equal(summary.steps, 24);
         await expectSame(ref, runDirOf(dir, "two"), "--nproc-per-node 2");
+        // A batch that does not split evenly is refused before anything is written.
+        const odd = await run([...args(dir, "odd"), "--batch-size", "3", "--nproc-per-node", "2"]);
+        assert.equal(odd.code, 1);
+        assert.match(
+          odd.err,
+          /the batch of 3 image–caption pairs does not split evenly over 2 ranks/,
+        );
+        assert.ok(![...Deno.readDirSync(`${dir}/runs`)].some((e) => e.name.endsWith("-odd")));
       });
 
       await t.step("torchrun --no-python --nproc-per-node 2", async () => {

@@ -124,6 +124,14 @@ export async function finetuneClip(
   const writes = group === null || group.rank === 0;
 
   const pairs = await loadCaptionPairs(config.data);
+  // Checked before anything is written: every rank takes an equal slice of each batch.
+  const globalBatch = Math.min(config.batchSize, pairs.length);
+  if (globalBatch % world !== 0) {
+    throw new DataError(
+      "",
+      `the batch of ${globalBatch} image–caption pairs does not split evenly over ${world} ranks`,
+    );
+  }
   // A weights file is refused: the run's model/ is a Hugging Face folder, whose tokenizer.json
   // cannot carry OpenAI / open_clip's BPE text cleaning, and whose config has no format field.
   if (config.model.kind === "pretrained" && isFile(config.model.dir)) {
@@ -203,12 +211,6 @@ export async function finetuneClip(
   const batchSize = Math.min(config.batchSize, pairs.length);
   if (batchSize < 2) {
     throw new DataError("", `contrastive training needs at least 2 image–caption pairs`);
-  }
-  if (batchSize % world !== 0) {
-    throw new DataError(
-      "",
-      `the batch of ${batchSize} image–caption pairs does not split evenly over ${world} ranks`,
-    );
   }
   // This rank's share of every global batch (all of it in one process).
   const share = rankSlice(batchSize, group?.rank ?? 0, world);
