@@ -8,6 +8,10 @@
  * (the run's summary, or `{"error": ...}`). Exit status: 0 done, 1 bad data / model /
  * checkpoint, 2 bad command line, 130 / 143 stopped by SIGINT / SIGTERM (checkpoint saved;
  * continue with `--resume RUN_DIR`).
+ *
+ * Data-parallel: `--nproc-per-node N` (and torchrun's other launch flags) starts N ranks of
+ * this command (`launch.ts`); a process that torchrun (or `srun`) started is a rank: it joins
+ * the process group, encodes its share of every batch, and leaves the run folder to rank 0.
  * @module
  */
 import { Command } from "npm:commander@^15";
@@ -15,9 +19,14 @@ import { DataError } from "../data/errors.ts";
 import { FINETUNE_DEFAULTS, type FinetuneConfig } from "../clip/finetune_config.ts";
 import { finetuneClip } from "../clip/finetune.ts";
 import { flagReader, givenFlags } from "./flag_reader.ts";
-import { signalExitCode, stopOnSignals } from "./stop.ts";
+import { signalExitCode, stopOnSignals, type StopToken } from "./stop.ts";
 import { parseOrExit, runCommand, UsageError } from "./task_exit.ts";
 import { userPath } from "./paths.ts";
+import { autoThreads, LAUNCH_FLAGS, type LaunchFlags } from "../config/index.ts";
+import { launchedDistributed, rendezvousFromEnv } from "../distributed/env.ts";
+import { destroyProcessGroup, initProcessGroup } from "../distributed/group.ts";
+import { launchRanks, withoutLaunchFlags } from "./launch.ts";
+import { readLaunchFlags } from "./train_args.ts";
 
 const TASK = "clip:finetune";
 
@@ -26,7 +35,7 @@ const TASK = "clip:finetune";
 export function finetuneProgram(): Command {
   const d = FINETUNE_DEFAULTS;
   const m = d.model as Extract<FinetuneConfig["model"], { kind: "scratch" }>;
-  return new Command("deno task clip:finetune")
+  const prog = new Command("deno task clip:finetune")
     .description(
       "Contrastive CLIP training on image–caption pairs (a small CLIP from scratch on the synthetic scenes' captions by default).",
     )
@@ -81,12 +90,17 @@ export function finetuneProgram(): Command {
     .option("--max-steps <n>", "stop after n steps in all")
     .option(
       "--resume <runDir>",
-      "continue a run from its last checkpoint (its config.json is used; only --threads may be given with it)",
+      "continue a run from its last checkpoint (its config.json is used; only --threads and the launch flags may be given with it)",
     )
-    .helpOption("-h, --help", "show this help")
+    .optionsGroup("Data-parallel (torchrun's names; rank 0 writes the run):");
+  for (const f of LAUNCH_FLAGS) prog.option(f.flag, f.help.replace(/^train /, "fine-tune "));
+  return prog.helpOption("-h, --help", "show this help")
     .allowExcessArguments(false)
     .exitOverride();
 }
+
+/** The launch flags' names as {@link givenFlags} keys them (`nproc-per-node`, ...). */
+const LAUNCH_KEYS = LAUNCH_FLAGS.map((f) => f.flag.split(" ")[0].slice(2));
 
 const SCRATCH_FLAGS = [
   "image-size",
@@ -104,10 +118,13 @@ const SCRATCH_FLAGS = [
  * resume with its own configuration. */
 export async function finetuneConfigFromArgs(
   argv: readonly string[],
-): Promise<{ config: FinetuneConfig; resumeDir?: string }> {
+): Promise<{ config: FinetuneConfig; resumeDir?: string; launch: LaunchFlags | null }> {
   const prog = finetuneProgram();
   parseOrExit(TASK, prog, argv);
-  const v = givenFlags(prog);
+  const launch = readLaunchFlags(prog.opts());
+  const v = Object.fromEntries(
+    Object.entries(givenFlags(prog)).filter(([k]) => !LAUNCH_KEYS.includes(k)),
+  );
   const { z, flag } = await flagReader(v);
   const posInt = z.coerce.number().int().positive();
   const nonNegInt = z.coerce.number().int().nonnegative();
@@ -136,7 +153,11 @@ export async function finetuneConfigFromArgs(
     } catch {
       throw new DataError(dir, "cannot resume: no checkpoints/last.safetensors yet");
     }
-    return { config: { ...json, threads: flag("threads", posInt, json.threads) }, resumeDir: dir };
+    return {
+      config: { ...json, threads: flag("threads", posInt, json.threads) },
+      resumeDir: dir,
+      launch,
+    };
   }
 
   const d = FINETUNE_DEFAULTS;
@@ -215,7 +236,7 @@ export async function finetuneConfigFromArgs(
     maxSteps: flag("max-steps", nonNegInt, d.maxSteps),
     loaderConcurrency: d.loaderConcurrency,
   };
-  return { config };
+  return { config, launch };
 }
 
 /** Runs `deno task clip:finetune` with `argv`. */
@@ -223,10 +244,60 @@ export async function main(argv: readonly string[]): Promise<void> {
   await runCommand(TASK, argv, finetune, () => finetuneProgram().helpInformation());
 }
 
+/** The stop token of a rank: a launcher (torchrun, `--nproc-per-node`) passes a terminal's
+ * Ctrl-C on to ranks that got it from the terminal too, so a second signal within 2 s of the
+ * first is the same request; a later one exits at once, as in one process. */
+function rankStop(): StopToken {
+  let firstAt = 0;
+  const token = stopOnSignals({ secondMessage: "the launcher's copy of it; still stopping" });
+  token.onSignal((sig, first) => {
+    if (first) firstAt = performance.now();
+    else if (performance.now() - firstAt > 2000) Deno.exit(signalExitCode(sig));
+  });
+  return token;
+}
+
 async function finetune(argv: readonly string[]): Promise<void> {
-  const { config, resumeDir } = await finetuneConfigFromArgs(argv);
-  using stop = stopOnSignals();
-  const r = await finetuneClip(config, { resumeDir, stopRequested: stop.reason });
+  const { config: given, resumeDir, launch } = await finetuneConfigFromArgs(argv);
+  const distributed = launchedDistributed();
+  if (launch && !distributed) {
+    const script = new URL("../../scripts/clip_finetune.ts", import.meta.url).pathname;
+    Deno.exit(await launchRanks(script, withoutLaunchFlags(argv), launch));
+  }
+  let config = given;
+  const group = distributed
+    ? initProcessGroup({ backend: config.device.startsWith("cuda") ? "nccl" : "gloo" })
+    : null;
+  if (group) {
+    // Threads split between the machine's ranks unless given; one GPU per local rank.
+    const rdv = rendezvousFromEnv();
+    const threadsGiven = argv.some((a) => a === "--threads" || a.startsWith("--threads="));
+    config = {
+      ...config,
+      threads: threadsGiven
+        ? config.threads
+        : Math.max(1, Math.floor(autoThreads() / rdv.localWorldSize)),
+      device: config.device === "cuda" ? `cuda:${rdv.localRank}` : config.device,
+    };
+  }
+  const writes = group === null || group.rank === 0;
+  using stop = group ? rankStop() : stopOnSignals();
+  const r = await finetuneClip(config, {
+    resumeDir,
+    stopRequested: stop.reason,
+    ...(group ? { dist: { group } } : {}),
+    ...(writes ? {} : { log: () => {}, progress: false }),
+  });
+  if (group) {
+    // Every rank is done; rank 0 has written the model and the summary.
+    group.barrier();
+    destroyProcessGroup();
+    if (!writes) {
+      console.log(JSON.stringify({ rank: group.rank, status: r.status, steps: r.steps }));
+      if (r.status === "stopped") Deno.exit(signalExitCode(stop.reason()));
+      return;
+    }
+  }
   if (r.status === "finished") {
     console.log(
       `done: ${r.steps} steps in ${r.seconds.toFixed(1)} s (${

@@ -91,7 +91,7 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs {
 }
 
 /** The launch flags given, as numbers where they are counts (null: none given). */
-function readLaunchFlags(o: Record<string, unknown>): LaunchFlags | null {
+export function readLaunchFlags(o: Record<string, unknown>): LaunchFlags | null {
   const given = LAUNCH_FLAGS.filter((f) => o[f.key] !== undefined);
   if (given.length === 0) return null;
   const num = (key: keyof LaunchFlags, flag: string): number | null => {

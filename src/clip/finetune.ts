@@ -8,6 +8,12 @@
  * depend only on (seed, e, b), so a resumed run continues exactly where the checkpoint was
  * taken.
  *
+ * Data-parallel (`dist` given, one call per rank): every rank draws the same global batch and
+ * encodes its contiguous slice inside `DistributedDataParallel`; the contrastive loss is taken
+ * over the global batch from all-gathered embeddings (`gathered_loss.ts`), so N ranks take the
+ * steps of one process with the same config. The stop request is agreed after every step; rank
+ * 0 alone writes the run folder.
+ *
  * The run folder follows `deno task train`'s convention (`src/run/run_dir.ts`):
  * `<runsDir>/<YYYYMMDD-HHMMSS>-<name>/` with `config.json` (the resolved configuration),
  * `log.jsonl` (one JSON object per logged step), `checkpoints/last.safetensors` (model,
@@ -36,6 +42,10 @@ import { createRunDir, writeJsonAtomic as writeJson } from "../run/run_dir.ts";
 import { bpeTokenizerFiles, trainBpe } from "./bpe.ts";
 import type { FinetuneConfig, FinetuneModel } from "./finetune_config.ts";
 import { clampLogitScale, contrastiveLoss } from "./loss.ts";
+import { ClipGatheredLoss } from "./gathered_loss.ts";
+import type { ProcessGroup } from "../distributed/group.ts";
+import { DistributedDataParallel } from "../nn/ddp.ts";
+import { agreedStop, rankSlice } from "../train/shard.ts";
 import { clipOptimizer } from "./optimizer.ts";
 import { loadCaptionPairs } from "./pairs.ts";
 import { saveHfClip } from "./save.ts";
@@ -94,6 +104,9 @@ export interface FinetuneOptions {
   stopRequested?: () => string | null;
   /** Stop (checkpoint saved) after this many steps in this session (for tests). */
   stopAfterSteps?: number;
+  /** The data-parallel job this call is one rank of (every rank calls it with the same config;
+   * rank 0 writes the run folder, the others only read it when resuming). */
+  dist?: { group: ProcessGroup };
 }
 
 /** Runs (or resumes) a fine-tuning run; returns where the model went and the last figures. */
@@ -106,8 +119,19 @@ export async function finetuneClip(
   const log = (s: string) => (opts.log ? (bar.clear(), opts.log(s)) : bar.log(s));
   setNumThreads(config.threads);
   const device = config.device as Device;
+  const group = opts.dist?.group ?? null;
+  const world = group?.worldSize ?? 1;
+  const writes = group === null || group.rank === 0;
 
   const pairs = await loadCaptionPairs(config.data);
+  // Checked before anything is written: every rank takes an equal slice of each batch.
+  const globalBatch = Math.min(config.batchSize, pairs.length);
+  if (globalBatch % world !== 0) {
+    throw new DataError(
+      "",
+      `the batch of ${globalBatch} image–caption pairs does not split evenly over ${world} ranks`,
+    );
+  }
   // A weights file is refused: the run's model/ is a Hugging Face folder, whose tokenizer.json
   // cannot carry OpenAI / open_clip's BPE text cleaning, and whose config has no format field.
   if (config.model.kind === "pretrained" && isFile(config.model.dir)) {
@@ -160,12 +184,13 @@ export async function finetuneClip(
       });
       tokFiles = bpeTokenizerFiles(bpe, config.model.contextLength);
     }
-    runDir = opts.resumeDir ?? await createRunDir(config.runsDir, config.name);
+    runDir = opts.resumeDir ??
+      (writes ? await createRunDir(config.runsDir, config.name) : "(rank 0's run folder)");
   } catch (e) {
     pretrained?.dispose();
     throw e;
   }
-  if (!opts.resumeDir) {
+  if (!opts.resumeDir && writes) {
     await writeJson(`${runDir}/config.json`, config);
     if (config.model.kind === "scratch") {
       await Deno.mkdir(`${runDir}/tokenizer`, { recursive: true });
@@ -187,6 +212,9 @@ export async function finetuneClip(
   if (batchSize < 2) {
     throw new DataError("", `contrastive training needs at least 2 image–caption pairs`);
   }
+  // This rank's share of every global batch (all of it in one process).
+  const share = rankSlice(batchSize, group?.rank ?? 0, world);
+
   const sampler = new ShuffledBatchSampler(pairs.length, {
     batchSize,
     seed: config.seed,
@@ -214,10 +242,15 @@ export async function finetuneClip(
     position = resumePosition(
       { step: s.step, epochsDone: done, next: { epoch: done, batch: s.step % perEpoch } },
       perEpoch,
-      metrics,
+      writes ? metrics : null,
     );
     log(`resumed ${runDir} at step ${position.step}/${totalSteps}`);
   }
+  // After the resume: DDP's construction broadcasts rank 0's weights and fixes the parameters
+  // the reducer hooks.
+  const ddp = group
+    ? new DistributedDataParallel(new ClipGatheredLoss(model, group), { processGroup: group })
+    : null;
 
   const loader = new ImageLoader(pairs.map((p, i) => ({ path: p.path, label: p.label ?? i })), {
     transform: clipTrainTransform(config.augment, size),
@@ -229,7 +262,13 @@ export async function finetuneClip(
   function* plans(epoch: number, from: number): Generator<BatchPlan> {
     const end = Math.min(perEpoch, totalSteps - epoch * perEpoch);
     for (let batch = from; batch < end; batch++) {
-      yield { epoch, batch, indices: sampler.plan(epoch, batch) };
+      const indices = sampler.plan(epoch, batch);
+      yield world === 1 ? { epoch, batch, indices } : {
+        epoch,
+        batch,
+        indices: indices.slice(share.start, share.start + share.size),
+        firstSlot: share.start,
+      };
     }
   }
 
@@ -254,25 +293,36 @@ export async function finetuneClip(
     batches: (epoch, from) => loader.batches(plans(epoch, from)),
     step: (b) => {
       const rng = (slot: number) => new Rng(config.seed, b.epoch, b.batch, slot, 0xc1);
-      const texts = b.indices.map((i, slot) => rng(slot).pick(pairs[i].captions));
+      // A caption's draw depends on its slot in the global batch.
+      const texts = b.indices.map((i, k) => rng(share.start + k).pick(pairs[i].captions));
       const { loss, acc } = scope(() => {
         const enc = tokenizer.encode(texts, { maxLength: contextLength });
         const pixels = batchToTensor(b, device);
         opt.zeroGrad();
-        const r = contrastiveLoss(
-          model,
-          pixels,
-          enc.inputIds.to(device),
-          enc.attentionMask.to(device),
-        );
-        r.loss.backward();
+        const ids = enc.inputIds.to(device), mask = enc.attentionMask.to(device);
+        if (ddp === null) {
+          const r = contrastiveLoss(model, pixels, ids, mask);
+          r.loss.backward();
+          return { loss: r.loss.item() as number, acc: r.accuracy.item() as number };
+        }
+        const r = ddp.forward(pixels, ids, mask);
+        try {
+          r.backpropagated.backward();
+        } catch (e) {
+          // The reducer all-reduces during backward: a peer that died shows here.
+          throw new Error(
+            `clip:finetune: step ${position.step + 1}: backward and its gradient all-reduce ` +
+              `failed on rank ${group!.rank} of ${world} (a peer rank exited or did not take ` +
+              `part): ${(e as Error).message}`,
+          );
+        }
         return { loss: r.loss.item() as number, acc: r.accuracy.item() as number };
       });
       opt.step();
       clampLogitScale(model);
       sched.step();
       const step = position.step + 1;
-      images += b.indices.length;
+      images += b.indices.length * world;
       if (!Number.isFinite(loss)) {
         throw new Error(`clip:finetune: the loss is ${loss} at step ${step}`);
       }
@@ -285,15 +335,17 @@ export async function finetuneClip(
         lastLoss = lossSum / n;
         lastAcc = accSum / n;
         const scale = Math.exp(model.logitScale.item() as number);
-        metrics.append({
-          step,
-          epoch: b.epoch,
-          loss: lastLoss,
-          accuracy: lastAcc,
-          logitScale: scale,
-          lr: opt.paramGroups[0].lr,
-          imagesPerSecond: images / secs,
-        });
+        if (writes) {
+          metrics.append({
+            step,
+            epoch: b.epoch,
+            loss: lastLoss,
+            accuracy: lastAcc,
+            logitScale: scale,
+            lr: opt.paramGroups[0].lr,
+            imagesPerSecond: images / secs,
+          });
+        }
         log(
           `  step ${String(step).padStart(5)}  epoch ${b.epoch + 1}  loss ${
             lastLoss.toFixed(4)
@@ -303,9 +355,10 @@ export async function finetuneClip(
         );
         lossSum = accSum = n = 0;
       }
-      return { images: b.indices.length, loss: emaLoss };
+      return { images: b.indices.length * world, loss: emaLoss };
     },
     checkpoint: async () => {
+      if (!writes) return ckpt; // rank 0's checkpoint is every rank's
       await saveCheckpoint(ckpt, {
         step: position.step,
         epoch: Math.floor(position.step / perEpoch),
@@ -319,15 +372,17 @@ export async function finetuneClip(
   }, {
     onStep: (s) => bar.update(s),
     log,
-    stopRequested: () =>
-      opts.stopRequested?.() ??
-        (stopAfter > 0 && position.step - startStep >= stopAfter ? "stopAfterSteps" : null),
+    stopRequested: () => {
+      const local = opts.stopRequested?.() ??
+        (stopAfter > 0 && position.step - startStep >= stopAfter ? "stopAfterSteps" : null);
+      return group ? agreedStop(group, device, local) : local;
+    },
   });
   bar.clear();
   const step = position.step;
   const finished = outcome.status === "finished";
   let modelDir: string | null = null;
-  if (finished) {
+  if (finished && writes) {
     modelDir = `${runDir}/model`;
     model.eval();
     await saveHfClip(modelDir, model, tokFiles);
@@ -347,7 +402,8 @@ export async function finetuneClip(
     seconds,
     imagesPerSecond: images / ((performance.now() - tLoop) / 1000),
   };
-  await writeJson(`${runDir}/summary.json`, result);
+  if (writes) await writeJson(`${runDir}/summary.json`, result);
+  ddp?.release();
   opt.dispose();
   model.dispose();
   return result;
