@@ -3,7 +3,9 @@
  * chance; the second run reads every embedding from the cache (same numbers, nothing encoded);
  * the readable-name rule; prompt ensembling equals a hand computation; an empty prompt file and
  * an existing output folder are clear errors. On ../shared/data/aid split 25_5 a random Hugging
- * Face CLIP runs end to end (skipped loudly without ../shared, failing under CI=true). */
+ * Face CLIP runs end to end (skipped loudly without ../shared, failing under CI=true). bf16
+ * autocast (libtorch's CPU autocast) stays close to float32 in its own cache entries, and a
+ * full cache hit on a weights file loads no model. */
 import assert from "node:assert/strict";
 import { torch } from "../mod.ts";
 import { FINETUNE_DEFAULTS } from "../src/clip/finetune_config.ts";
@@ -16,7 +18,13 @@ import { classTexts, readableClassName } from "../src/zeroshot/names.ts";
 import { zeroShotEmbeddings } from "../src/zeroshot/embed.ts";
 import { loadClip } from "../src/zeroshot/load.ts";
 import { syntheticDescriptions } from "../src/zeroshot/synthetic.ts";
-import { isDir } from "../ffi/fs.ts";
+import { isDir, isFile } from "../ffi/fs.ts";
+import { ensureSyntheticDataset } from "../src/data/synthetic/generate.ts";
+import { scanImageFolder } from "../src/data/image_folder.ts";
+import { geometryPath } from "../src/zeroshot/cache.ts";
+import { clipWeightsHash } from "../src/zeroshot/load.ts";
+import { saveSafetensors } from "../src/io/index.ts";
+import { full, ones, randn, type Tensor, zeros } from "../src/tensor/index.ts";
 import { ROOT } from "./helpers.ts";
 
 const CI = Deno.env.get("CI") === "true";
@@ -255,4 +263,160 @@ Deno.test({
     assert.ok((await Deno.stat(`${tmp}/out/confusion.png`)).size > 0);
     await Deno.remove(tmp, { recursive: true });
   },
+});
+
+const BPE = `${ROOT}/.venv/lib/python3.11/site-packages/open_clip/bpe_simple_vocab_16e6.txt.gz`;
+
+/** A random open_clip-layout ViT CLIP (the names and shapes `open_clip`'s `state_dict()` has;
+ * width 64, one block per tower, 16-px patches on 32 px, open_clip's 49408-token vocabulary)
+ * saved as `<dir>/open_clip_model.safetensors`, with open_clip's BPE file beside it. */
+async function randomOpenClipFile(dir: string): Promise<string> {
+  torch.manualSeed(3);
+  const W = 64, E = 32, V = 49408, L = 77;
+  const t: [string, Tensor][] = [];
+  const r = (name: string, shape: number[], std = 0.02) =>
+    t.push([name, torch.scope(() => randn(shape).mul(std))]);
+  const block = (p: string) => {
+    for (const ln of ["ln_1", "ln_2"]) {
+      t.push([`${p}.${ln}.weight`, ones([W])], [`${p}.${ln}.bias`, zeros([W])]);
+    }
+    r(`${p}.attn.in_proj_weight`, [3 * W, W]);
+    r(`${p}.attn.in_proj_bias`, [3 * W]);
+    r(`${p}.attn.out_proj.weight`, [W, W]);
+    r(`${p}.attn.out_proj.bias`, [W]);
+    r(`${p}.mlp.c_fc.weight`, [4 * W, W]);
+    r(`${p}.mlp.c_fc.bias`, [4 * W]);
+    r(`${p}.mlp.c_proj.weight`, [W, 4 * W]);
+    r(`${p}.mlp.c_proj.bias`, [W]);
+  };
+  r("visual.conv1.weight", [W, 3, 16, 16]);
+  r("visual.class_embedding", [W]);
+  r("visual.positional_embedding", [5, W]);
+  for (const ln of ["visual.ln_pre", "visual.ln_post", "ln_final"]) {
+    t.push([`${ln}.weight`, ones([W])], [`${ln}.bias`, zeros([W])]);
+  }
+  block("visual.transformer.resblocks.0");
+  r("visual.proj", [W, E], 0.125);
+  r("token_embedding.weight", [V, W]);
+  r("positional_embedding", [L, W], 0.01);
+  block("transformer.resblocks.0");
+  r("text_projection", [W, E], 0.125);
+  t.push(["logit_scale", full([], Math.log(1 / 0.07))]);
+  const path = `${dir}/open_clip_model.safetensors`;
+  await saveSafetensors(path, new Map(t));
+  for (const [, x] of t) x.dispose();
+  await Deno.copyFile(BPE, `${dir}/bpe_simple_vocab_16e6.txt.gz`);
+  return path;
+}
+
+Deno.test("bf16 autocast (CPU): close to float32, its own cache entries; a full hit on a weights file loads no model", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "dsva-zs-bf16-" });
+  const path = await randomOpenClipFile(tmp);
+  const folder = await scanImageFolder(`${(await ensureSyntheticDataset({})).dir}/images`);
+  const samples = folder.samples.filter((_, i) => i % 40 === 0); // 16 images, one per class
+  const names = ["dense residential", "a beach", "storage tanks"];
+  const templates = ["a satellite image of {}.", "an aerial view of {}."];
+  const before = Deno.env.get("DSVA_TORCH_CACHE");
+  Deno.env.set("DSVA_TORCH_CACHE", `${tmp}/cache`);
+  const got: Record<string, Awaited<ReturnType<typeof zeroShotEmbeddings>>> = {};
+  try {
+    const weightsHash = await clipWeightsHash(path);
+    const embed = (autocast: "none" | "bf16") =>
+      zeroShotEmbeddings({
+        model: path,
+        weightsHash,
+        samples,
+        classTexts: names,
+        templates,
+        autocast,
+      });
+    got.f32 = await embed("none");
+    got.bf16 = await embed("bf16");
+    // Each mode its own entries: the bf16 run encoded again rather than read float32's.
+    assert.deepEqual(got.f32.cache, { images: "miss", text: "miss" });
+    assert.deepEqual(got.bf16.cache, { images: "miss", text: "miss" });
+    assert.equal(got.bf16.images.dtype, "float32");
+    // bfloat16 keeps 8 significant bits (relative rounding 2^-9 ≈ 0.002 per matmul input);
+    // the towers' layer norms and the float32 cast before the norm keep that from growing, so
+    // unit embeddings move by about that much (measured: max 0.0020 images, 0.0018 text;
+    // cosine with float32's ≥ 0.99999). Bounds at 5× that: 0.01 per component, cosine 0.999.
+    // They must move at all: equal numbers would mean autocast never ran.
+    for (const k of ["images", "text"] as const) {
+      const a = got.f32[k], b = got.bf16[k];
+      const d = torch.noGrad(() => a.sub(b).abs().max().item() as number);
+      const cos = torch.noGrad(() => a.mul(b).sum(-1).min().item() as number);
+      assert.ok(d > 0 && d < 0.01, `${k}: max |bf16 - f32| = ${d}`);
+      assert.ok(cos > 0.999, `${k}: min cosine ${cos}`);
+    }
+    got.bf16b = await embed("bf16");
+    assert.deepEqual(got.bf16b.cache, { images: "hit", text: "hit" });
+    assert.deepEqual(got.bf16b.encoded, { images: 0, texts: 0 });
+    assert.deepEqual(
+      Array.from(got.bf16b.images.toTypedArray() as Float32Array),
+      Array.from(got.bf16.images.toTypedArray() as Float32Array),
+    );
+    // The weights file's input side was kept, so a full hit need not read the weights.
+    assert.deepEqual(JSON.parse(await Deno.readTextFile(geometryPath(weightsHash))), {
+      imageSize: 32,
+    });
+  } finally {
+    for (const e of Object.values(got)) {
+      e.images.dispose();
+      e.text.dispose();
+    }
+    if (before === undefined) Deno.env.delete("DSVA_TORCH_CACHE");
+    else Deno.env.set("DSVA_TORCH_CACHE", before);
+  }
+
+  // The task: the first run loads the CLIP (its load line on stderr), the second reads every
+  // embedding and the geometry from the cache and loads nothing.
+  const env = { DSVA_TORCH_CACHE: `${tmp}/cache2` };
+  const args = ["--model", path, "--limit", "1", "--autocast", "bf16"];
+  const first = await zeroshot(env, ...args, "--out", `${tmp}/a`);
+  assert.equal(first.code, 0, first.stderr);
+  assert.match(first.stdout, /zeroshot: .*; cpu, bf16 autocast/);
+  assert.match(first.stderr, /^CLIP .*open_clip_model\.safetensors: format open_clip/m);
+  assert.deepEqual(first.last!.cache, { images: "miss", text: "miss" });
+  assert.equal(first.last!.autocast, "bf16");
+  const second = await zeroshot(env, ...args, "--out", `${tmp}/b`);
+  assert.equal(second.code, 0, second.stderr);
+  assert.deepEqual(second.last!.cache, { images: "hit", text: "hit" });
+  assert.doesNotMatch(second.stderr, /^CLIP /m);
+  assert.deepEqual(second.last!.allClasses, first.last!.allClasses);
+  // The geometry is part of the cache: without it (a cache from before), the CLIP is loaded.
+  await Deno.remove(`${tmp}/cache2/geometry`, { recursive: true });
+  const third = await zeroshot(env, ...args, "--out", `${tmp}/c`);
+  assert.equal(third.code, 0, third.stderr);
+  assert.deepEqual(third.last!.cache, { images: "hit", text: "hit" });
+  assert.match(third.stderr, /^CLIP .*open_clip_model\.safetensors/m);
+  assert.ok(isFile(`${tmp}/cache2/geometry/${await clipWeightsHash(path)}.json`));
+  await Deno.remove(tmp, { recursive: true });
+});
+
+Deno.test("zeroshot and attributes --device cuda without CUDA, --autocast of another value: one-line errors", async () => {
+  if (torch.cuda.isAvailable()) return; // the message is for machines without CUDA
+  const clip = `${ROOT}/no-such-clip`;
+  const r = await zeroshot({}, "--model", clip, "--device", "cuda");
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /^zeroshot: error: --device cuda: CUDA is not available/m);
+  const a = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      `${ROOT}/scripts/attributes.ts`,
+      "--synthetic",
+      "--model",
+      clip,
+      "--device",
+      "cuda",
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(a.stderr);
+  assert.equal(a.code, 2, stderr);
+  assert.match(stderr, /^attributes: error: --device cuda: CUDA is not available/m);
+  const b = await zeroshot({}, "--model", clip, "--autocast", "fp16");
+  assert.equal(b.code, 2);
+  assert.match(b.stderr, /--autocast/);
 });

@@ -5,7 +5,7 @@
  * @module
  */
 import { exists, isFile } from "../../ffi/fs.ts";
-import { cat, noGrad, scope, stack, type Tensor } from "../tensor/index.ts";
+import { autocast, cat, noGrad, scope, stack, type Tensor } from "../tensor/index.ts";
 import type { Device } from "../tensor/index.ts";
 import { CLIPModel, l2Normalize } from "../models/clip.ts";
 import { CLIPTokenizer } from "../models/tokenizer.ts";
@@ -90,12 +90,33 @@ export async function loadClip(
   return { model, tokenizer, dir };
 }
 
+/** How the CLIP's forward passes run: `none` in float32, `bf16` under bfloat16 autocast (of the
+ * model's device type; libtorch's CPU autocast as well as CUDA's). */
+export type EncodeAutocast = "none" | "bf16";
+
+/** `encode()`'s [B, P] features as unit float32 rows: under bf16 autocast when asked, cast to
+ * float32 before the norm is taken (a bfloat16 norm would lose the digits the cosines need). */
+function unitFeatures(
+  model: CLIPModel,
+  mode: EncodeAutocast | undefined,
+  encode: () => Tensor,
+): Tensor {
+  if (mode !== "bf16") return l2Normalize(encode());
+  const type = model.logitScale.device.startsWith("cuda") ? "cuda" : "cpu";
+  return scope(() => l2Normalize(autocast(type, encode, "bfloat16").to("float32")));
+}
+
 /** Unit-length image embeddings [N, P] (on the CPU) of `samples`, Resize → CenterCrop at the
  * model's input size, CLIP pixel statistics. */
 export async function embedImages(
   model: CLIPModel,
   samples: readonly Sample[],
-  opts: { batchSize?: number; concurrency?: number; onBatch?: (done: number) => void } = {},
+  opts: {
+    batchSize?: number;
+    concurrency?: number;
+    onBatch?: (done: number) => void;
+    autocast?: EncodeAutocast;
+  } = {},
 ): Promise<Tensor> {
   const size = model.config.vision.imageSize;
   const bs = opts.batchSize ?? 64;
@@ -119,7 +140,10 @@ export async function embedImages(
     for await (const b of loader.batches(plans)) {
       parts.push(
         noGrad(() =>
-          scope(() => model.encodeImage(batchToTensor(b, device), { normalize: true }).to("cpu"))
+          scope(() =>
+            unitFeatures(model, opts.autocast, () => model.encodeImage(batchToTensor(b, device)))
+              .to("cpu")
+          )
         ),
       );
       done += b.indices.length;
@@ -140,6 +164,7 @@ export function encodePhrases(
   phrases: readonly (readonly string[])[],
   templates: readonly string[],
   batchSize = 256,
+  mode?: EncodeAutocast,
 ): Tensor {
   // attributePrompts checks the templates (each needs "{}").
   const texts: string[] = [], owner: number[] = [];
@@ -159,10 +184,10 @@ export function encodePhrases(
       for (let i = 0; i < texts.length; i += batchSize) {
         const enc = tokenizer.encode(texts.slice(i, i + batchSize), { maxLength });
         parts.push(
-          model.encodeText(enc.inputIds.to(device), {
-            attentionMask: enc.attentionMask.to(device),
-            normalize: true,
-          }).to("cpu"),
+          unitFeatures(model, mode, () =>
+            model.encodeText(enc.inputIds.to(device), {
+              attentionMask: enc.attentionMask.to(device),
+            })).to("cpu"),
         );
       }
       const all = parts.length === 1 ? parts[0] : cat(parts, 0);
@@ -214,13 +239,22 @@ export async function collectAttributes(
     /** The samples' unit image embeddings [N, P] when already computed (the zero-shot cache);
      * the caller keeps them. */
     images?: Tensor;
+    /** The forward passes' autocast (default none). */
+    autocast?: EncodeAutocast;
   } = {},
 ): Promise<CollectedAttributes> {
   model.eval();
   const own = opts.images ? null : await embedImages(model, samples, opts);
   using _own = own;
   const img = opts.images ?? own!;
-  using txt = encodePhrases(model, tokenizer, vocabulary.phrases, settings.templates);
+  using txt = encodePhrases(
+    model,
+    tokenizer,
+    vocabulary.phrases,
+    settings.templates,
+    256,
+    opts.autocast,
+  );
   const labels = samples.map((s) => s.label);
   const { matrix, raw } = noGrad(() =>
     scope(() => {

@@ -15,7 +15,7 @@
  * @module
  */
 import { Command } from "npm:commander@^15";
-import { setNumThreads } from "../tensor/index.ts";
+import { cuda, setNumThreads } from "../tensor/index.ts";
 import type { Device } from "../tensor/index.ts";
 import { findDatasetLayout } from "../data/dataset.ts";
 import { scanImageFolder } from "../data/image_folder.ts";
@@ -26,6 +26,7 @@ import { clipWeightsHash } from "../zeroshot/load.ts";
 import {
   collectAttributes,
   type CollectSettings,
+  type EncodeAutocast,
   loadClip,
   scoreAgainstTruth,
   writeAttributeFiles,
@@ -114,6 +115,10 @@ export function attributesProgram(): Command {
     .option("--batch-size <n>", "images per CLIP batch (64)")
     .option("--threads <n>", "libtorch threads")
     .option("--device <device>", "cpu, cuda or cuda:N (cpu)")
+    .option(
+      "--autocast <none|bf16>",
+      "encode in float32 (none) or under bf16 autocast (CUDA's, or libtorch's CPU autocast)",
+    )
     .helpOption("-h, --help", "show this help")
     .allowExcessArguments(false)
     .exitOverride();
@@ -189,6 +194,10 @@ export async function runAttributes(argv: readonly string[]): Promise<Attributes
     z.string().regex(/^(cpu|cuda(:\d+)?)$/, "cpu, cuda or cuda:N"),
     "cpu",
   ) as Device;
+  if (device.startsWith("cuda") && !cuda.isAvailable()) {
+    fail(`--device ${device}: CUDA is not available in the linked libtorch`);
+  }
+  const autocast = flag<EncodeAutocast>("autocast", z.enum(["none", "bf16"]), "none");
   if (v.threads) setNumThreads(flag("threads", z.coerce.number().int().positive(), 1));
 
   // Templates.
@@ -239,6 +248,7 @@ export async function runAttributes(argv: readonly string[]): Promise<Attributes
     weightsHash: await clipWeightsHash({ path: v.model!, ...clipOpts }),
     samples: folder.samples,
     batchSize,
+    autocast,
     useCache: v.cache !== false,
   });
   console.log(`  image embeddings: cache ${cached.state}`);
@@ -249,7 +259,7 @@ export async function runAttributes(argv: readonly string[]): Promise<Attributes
     folder.classes,
     vocabulary,
     settings,
-    { batchSize, images: cached.images },
+    { batchSize, images: cached.images, autocast },
   );
   cached.images.dispose();
   model.dispose();

@@ -25,6 +25,7 @@ import { absolutePath } from "../config/paths.ts";
 import { describeData, loadTrainData } from "../train/data.ts";
 import { exists, isFile } from "../../ffi/fs.ts";
 import type { CLIPActivation, CLIPFormat } from "../models/clip_sources.ts";
+import type { EncodeAutocast } from "../attributes/collect.ts";
 import { type ClipSource, describeClipSource } from "../zeroshot/load.ts";
 import { timestamp } from "../run/run_dir.ts";
 import { checkTemplates, readPromptFile, REMOTE_SENSING_TEMPLATES } from "../zeroshot/prompts.ts";
@@ -93,6 +94,11 @@ export function zeroshotProgram(): Command {
     .option("--overwrite", "write into --out even when it holds an evaluation")
     .option("--runs-dir <dir>", "where the default output folder goes (runs)", userPath)
     .option("--batch-size <n>", "images per CLIP batch (64)")
+    .option(
+      "--autocast <none|bf16>",
+      "encode in float32 (none) or under bf16 autocast (CUDA's, or libtorch's CPU autocast); " +
+        "own cache entries",
+    )
     .option("--no-cache", "neither read nor write the embedding cache")
     .optionsGroup("Data (as deno task train):")
     .helpOption("-h, --help", "show this help")
@@ -135,6 +141,7 @@ export async function runZeroshotCommand(
   );
   const limit = flag("limit", z.coerce.number().int().positive(), 0) || null;
   const batchSize = flag("batch-size", z.coerce.number().int().positive(), 64);
+  const autocast = flag<EncodeAutocast>("autocast", z.enum(["none", "bf16"]), "none");
   const runsDir = flag("runs-dir", z.string().min(1), "runs");
   const out = String(
     v.out ?? absolutePath(Deno.cwd(), `${runsDir.replace(/\/+$/, "")}/${timestamp()}-zeroshot`),
@@ -177,7 +184,9 @@ export async function runZeroshotCommand(
   console.log(
     `zeroshot: ${
       describeClipSource(source)
-    }; ${templates.length} template(s) (${templateSource}); γ ${gamma ?? "0 (CLIP default)"}` +
+    }; ${templates.length} template(s) (${templateSource}); γ ${
+      gamma ?? "0 (CLIP default)"
+    }; ${config.device}, ${autocast === "bf16" ? "bf16 autocast" : "float32"}` +
       (limit ? `; at most ${limit} images per class and list` : ""),
   );
   const zs = await runZeroShot({
@@ -190,6 +199,7 @@ export async function runZeroshotCommand(
     limit,
     device: config.device as Device,
     batchSize,
+    autocast,
     useCache: v.cache !== false,
     log: (l) => console.log(`  ${l}`),
   });
@@ -210,6 +220,8 @@ export async function runZeroshotCommand(
     split: data.split,
     model,
     out,
+    device: config.device,
+    autocast,
     cache: zs.cache,
     encoded: zs.encoded,
     seconds: Math.round((performance.now() - t0) / 100) / 10,

@@ -1,15 +1,29 @@
 /** The two embedding matrices zero-shot classification compares, through the cache: unit-length
  * image embeddings of the samples, and one unit-length text embedding per class (CLIP's prompt
  * ensembling: every template's text embedding L2-normalised, averaged, normalised again). The
- * CLIP is loaded only when something has to be encoded. */
+ * CLIP is loaded only when something has to be encoded: the input size the image key needs comes
+ * from a folder's config.json or, for a weights file, from the geometry the cache kept when it
+ * was first loaded, so that a full hit reads no weights. */
 import { isFile } from "../../ffi/fs.ts";
 import { type Device, type Tensor, zeros } from "../tensor/index.ts";
 import type { CLIPModel } from "../models/clip.ts";
 import type { Sample } from "../data/loader.ts";
 import { CLIP as CLIP_NORM } from "../data/normalize.ts";
-import { embedImages, encodePhrases, resolveModelDir } from "../attributes/collect.ts";
+import {
+  embedImages,
+  type EncodeAutocast,
+  encodePhrases,
+  resolveModelDir,
+} from "../attributes/collect.ts";
 import { clipSource, type ClipSourceLike, loadClip, type LoadedClip } from "./load.ts";
-import { imageCacheKey, readCached, textCacheKey, writeCached } from "./cache.ts";
+import {
+  imageCacheKey,
+  readCached,
+  readCachedImageSize,
+  textCacheKey,
+  writeCached,
+  writeCachedImageSize,
+} from "./cache.ts";
 
 /** Where each matrix came from. */
 export type CacheState = "hit" | "miss" | "off";
@@ -39,6 +53,9 @@ export interface EmbedRequest {
   templates: readonly string[];
   device?: Device;
   batchSize?: number;
+  /** Both towers' forward passes in float32 (`none`, the default) or under bf16 autocast; the
+   * embeddings are float32 either way, and each mode has its own cache entries. */
+  autocast?: EncodeAutocast;
   /** Read and write the cache (default true). */
   useCache?: boolean;
   log?: (line: string) => void;
@@ -72,22 +89,32 @@ export async function cachedImageEmbeddings(r: {
   weightsHash: string;
   samples: readonly Sample[];
   batchSize?: number;
+  autocast?: EncodeAutocast;
   useCache?: boolean;
   log?: (line: string) => void;
 }): Promise<{ images: Tensor; state: CacheState }> {
   const useCache = r.useCache ?? true;
   const size = r.model.config.vision.imageSize;
   const paths = r.samples.map((s) => s.path);
-  const key = imageCacheKey(r.weightsHash, transformOf(size), paths);
+  const key = imageCacheKey(r.weightsHash, transformOf(size), paths, r.autocast);
+  if (useCache) await writeCachedImageSize(r.weightsHash, size);
   const hit = useCache ? await readCached(key) : null;
   if (hit && hit.embeddings.size(0) === paths.length) {
     return { images: hit.embeddings, state: "hit" };
   }
   hit?.embeddings.dispose();
   r.log?.(`encoding ${paths.length} images (${size}×${size}) ...`);
-  const images = await embedImages(r.model, r.samples, { batchSize: r.batchSize ?? 64 });
+  const images = await embedImages(r.model, r.samples, {
+    batchSize: r.batchSize ?? 64,
+    autocast: r.autocast,
+  });
   if (!useCache) return { images, state: "off" };
-  await writeCached(key, images, { kind: "image", model: r.modelPath, images: `${paths.length}` });
+  await writeCached(key, images, {
+    kind: "image",
+    model: r.modelPath,
+    images: `${paths.length}`,
+    autocast: r.autocast ?? "none",
+  });
   return { images, state: "miss" };
 }
 
@@ -95,16 +122,22 @@ export async function cachedImageEmbeddings(r: {
 export async function zeroShotEmbeddings(r: EmbedRequest): Promise<ZeroShotEmbeddings> {
   const log = r.log ?? (() => {});
   const useCache = r.useCache ?? true;
+  const autocast = r.autocast ?? "none";
   let clip: LoadedClip | null = null;
-  const getClip = async () => (clip ??= await loadClip(r.model, r.device ?? "cpu"));
+  const getClip = async () => {
+    if (clip) return clip;
+    clip = await loadClip(r.model, r.device ?? "cpu");
+    if (useCache) await writeCachedImageSize(r.weightsHash, clip.model.config.vision.imageSize);
+    return clip;
+  };
   try {
     const prompts = r.classTexts.map((c) => r.templates.map((t) => t.replaceAll("{}", c)));
     const modelPath = clipSource(r.model).path;
-    let size = configImageSize(modelPath);
+    let size = configImageSize(modelPath) ?? (useCache ? readCachedImageSize(r.weightsHash) : null);
     if (size === null) size = (await getClip()).model.config.vision.imageSize;
     const paths = r.samples.map((s) => s.path);
-    const imageKey = imageCacheKey(r.weightsHash, transformOf(size), paths);
-    const textKey = textCacheKey(r.weightsHash, prompts);
+    const imageKey = imageCacheKey(r.weightsHash, transformOf(size), paths, autocast);
+    const textKey = textCacheKey(r.weightsHash, prompts, autocast);
 
     let images: Tensor, imageState: CacheState = useCache ? "hit" : "off", nImages = 0;
     const ci = useCache ? await readCached(imageKey) : null;
@@ -115,7 +148,7 @@ export async function zeroShotEmbeddings(r: EmbedRequest): Promise<ZeroShotEmbed
       log(`encoding ${paths.length} images (${size}×${size}) ...`);
       images = r.samples.length === 0
         ? zeros([0, model.config.projectionDim])
-        : await embedImages(model, r.samples, { batchSize: r.batchSize ?? 64 });
+        : await embedImages(model, r.samples, { batchSize: r.batchSize ?? 64, autocast });
       nImages = paths.length;
       if (useCache) {
         imageState = "miss";
@@ -123,6 +156,7 @@ export async function zeroShotEmbeddings(r: EmbedRequest): Promise<ZeroShotEmbed
           kind: "image",
           model: modelPath,
           images: `${nImages}`,
+          autocast,
         });
       }
     }
@@ -139,11 +173,23 @@ export async function zeroShotEmbeddings(r: EmbedRequest): Promise<ZeroShotEmbed
       log(
         `encoding ${nTexts} prompts (${r.classTexts.length} classes × ${r.templates.length} templates) ...`,
       );
-      text = encodePhrases(model, tokenizer, r.classTexts.map((c) => [c]), r.templates);
+      text = encodePhrases(
+        model,
+        tokenizer,
+        r.classTexts.map((c) => [c]),
+        r.templates,
+        256,
+        autocast,
+      );
       scale = Math.exp(model.logitScale.item() as number);
       if (useCache) {
         textState = "miss";
-        await writeCached(textKey, text, { kind: "text", model: modelPath, scale: String(scale) });
+        await writeCached(textKey, text, {
+          kind: "text",
+          model: modelPath,
+          scale: String(scale),
+          autocast,
+        });
       }
     }
     return {

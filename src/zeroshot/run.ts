@@ -5,6 +5,7 @@
 import type { Device } from "../tensor/index.ts";
 import type { Sample } from "../data/loader.ts";
 import type { TrainData } from "../train/data.ts";
+import type { EncodeAutocast } from "../attributes/collect.ts";
 import { type ClipSourceLike, clipWeightsHash } from "./load.ts";
 import { type CacheState, zeroShotEmbeddings } from "./embed.ts";
 import { type ClassAliases, classTexts } from "./names.ts";
@@ -37,6 +38,8 @@ export interface ZeroShotOptions {
   limit?: number | null;
   device?: Device;
   batchSize?: number;
+  /** Encode under bf16 autocast (`bf16`) or in float32 (`none`, the default). */
+  autocast?: EncodeAutocast;
   useCache?: boolean;
   log?: (line: string) => void;
 }
@@ -97,6 +100,7 @@ export async function runZeroShot(o: ZeroShotOptions): Promise<ZeroShotOutcome> 
     templates,
     device: o.device,
     batchSize: o.batchSize,
+    autocast: o.autocast,
     useCache: o.useCache,
     log: o.log,
   });
