@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { resolveConfig } from "../src/config/index.ts";
 import { loadTrainData } from "../src/train/data.ts";
 import { ROOT, runPython } from "./helpers.ts";
-import { runScript } from "./train_helpers.ts";
+import { runScript, TINY_MODEL } from "./train_helpers.ts";
 
 interface Expect {
   classes: string[];
@@ -71,28 +71,7 @@ Deno.test("rssdivcs: a folder with files/*.mat is read as the official loader re
 });
 
 /** A tiny model, so that the run takes seconds. */
-const SMALL = [
-  "--set",
-  "backbone.hiddenSize=32",
-  "--set",
-  "backbone.numLayers=1",
-  "--set",
-  "backbone.numHeads=2",
-  "--set",
-  "backbone.intermediateSize=64",
-  "--image-size",
-  "32",
-  "--ways",
-  "4",
-  "--shots",
-  "2",
-  "--threads",
-  "1",
-  "--test-batch-size",
-  "200",
-  "--pictures",
-  "0",
-];
+const SMALL = [...TINY_MODEL, "--pictures", "0"];
 
 Deno.test("rssdivcs: train --official-script 11_gzsl_43_11 on the fixture, then eval", async () => {
   const { dir, expect } = await fixture();

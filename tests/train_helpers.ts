@@ -1,12 +1,8 @@
 /** Shared by the `deno task train` tests: a tiny configuration and running the scripts. */
 import { ROOT } from "./helpers.ts";
 
-/** A tiny run: small synthetic set (10 images a class, 48 px), 1-layer ViT, 32 px crops. */
-export const TINY = [
-  "--set",
-  "dataset.imagesPerClass=10",
-  "--set",
-  "dataset.size=48",
+/** A tiny model and episode: 1-layer ViT, 32 px crops, 4 × 2 episodes, one thread. */
+export const TINY_MODEL = [
   "--set",
   "backbone.hiddenSize=32",
   "--set",
@@ -25,6 +21,15 @@ export const TINY = [
   "1",
   "--test-batch-size",
   "200",
+];
+
+/** A tiny run: {@link TINY_MODEL} on a small synthetic set (10 images a class, 48 px). */
+export const TINY = [
+  "--set",
+  "dataset.imagesPerClass=10",
+  "--set",
+  "dataset.size=48",
+  ...TINY_MODEL,
 ];
 
 export interface Ran {
