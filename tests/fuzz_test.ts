@@ -877,6 +877,23 @@ spec("conv2d", (f) => {
   const opts = { stride: f.pair(1, 2), padding: f.pair(0, 2), dilation: f.pair(1, 2), groups };
   return [[x, w, bias, opts], () => torch.conv2d(x, w, bias, opts)];
 }, 2);
+spec("conv1d", (f) => {
+  const x = f.input(), c = x.ndim >= 2 ? x.shape[x.ndim - 2] : 1;
+  const groups = f.r.chance(0.8) ? 1 : f.r.pick([c, 2, 0, -1]);
+  const o = f.r.int(0, 3) * (groups > 0 ? groups : 1) || 1;
+  const ws = f.r.chance(0.85)
+    ? [o, Math.max(1, Math.floor(c / (groups > 0 ? groups : 1))), f.r.int(1, 3)]
+    : f.shape(27, 3);
+  const w = f.fresh(ws, f.r.chance(0.85) ? x.dtype : f.dtype());
+  const bias = f.r.chance(0.5) ? f.fresh(f.r.chance(0.8) ? [o] : f.shape(), x.dtype) : undefined;
+  const opts = {
+    stride: f.r.int(0, 2),
+    padding: f.r.int(-1, 2),
+    dilation: f.r.int(0, 2),
+    groups,
+  };
+  return [[x, w, bias, opts], () => torch.conv1d(x, w, bias, opts)];
+});
 spec("maxPool2d", (f) => {
   const x = f.image(), k = f.pair(1, 3);
   const opts = {

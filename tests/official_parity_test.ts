@@ -138,11 +138,13 @@ const TEST_PER_CLASS: [number, number] = RUN ? [8, 60] : [1, 3];
 
 function cases(): Case[] {
   // DSVA_OFFICIAL_PARITY=<script>:<on|off>: that one case, 10+10 steps of 8 × 3.
-  const one = /^(.+\.sh):(on|off)$/.exec(Deno.env.get("DSVA_OFFICIAL_PARITY") ?? "");
+  // DSVA_OFFICIAL_PARITY=<script>:<on|off>:small: that one case, 10+10 steps of 4 × 2.
+  const one = /^(.+\.sh):(on|off)(:small)?$/.exec(MODE);
   if (one) {
     const script = OFFICIAL_SCRIPTS.find((s) => s.script === one[1]);
     if (!script) throw new Error(`DSVA_OFFICIAL_PARITY: no script ${one[1]}`);
-    return [{ ...OFFICIAL_SIZE, script, ac: one[2] === "on" }];
+    const size = one[3] ? { steps: 10, ways: 4, shots: 2, strict: true } : OFFICIAL_SIZE;
+    return [{ ...size, script, ac: one[2] === "on" }];
   }
   if (RUN) {
     const script = OFFICIAL_SCRIPTS.find((s) => s.script === "11_gzsl_43_11.sh")!;
@@ -516,7 +518,8 @@ Deno.test({
       console.log(`total ${((performance.now() - t0) / 1000).toFixed(0)} s`);
       assert.deepEqual(failures, []);
     } finally {
-      await Deno.remove(root, { recursive: true });
+      if (Deno.env.get("DSVA_OFFICIAL_KEEP")) console.log(`kept ${root}`);
+      else await Deno.remove(root, { recursive: true });
     }
   },
 });

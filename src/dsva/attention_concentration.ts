@@ -7,7 +7,8 @@
  *    (`torch.max(pre_attri[:, group], dim=1)[1]`, first index on ties);
  * 2. its attention map upsampled to the input size (bilinear, `align_corners=True`; the official
  *    code upsamples all K maps and then picks — bilinear resampling is per channel, so picking
- *    first gives the same values at a fraction of the cost);
+ *    first gives the same values at a fraction of the cost, bit for bit when each map is its
+ *    own one-channel plane);
  * 3. each picked map min-max normalised (`m -= m.min(); m /= m.max()`; a constant map becomes
  *    NaN, exactly as in the official code, and then yields the whole-image box), then the maps
  *    **averaged** over the groups;
@@ -95,11 +96,15 @@ export function acFusedMap(
       const gcount = groups.length;
       const picked = attentionMaps.detach().float()
         .gather(1, sel.view(b, gcount, 1, 1).expand(b, gcount, h, w)); // [B, G, h, w]
-      const up = interpolate(picked, {
+      // One map per channel-1 plane: libtorch's CPU bilinear kernel rounds differently for an
+      // input of exactly 3 channels (measured, torch 2.13: ulp-level on 7×7 → 224×224) than for
+      // any other count, so [B, G = 3, h, w] would not give the official code's bits (it upsamples
+      // all K channels); [B·G, 1, h, w] does, for every G.
+      const up = interpolate(picked.reshape(b * gcount, 1, h, w), {
         size: [size[0], size[1]],
         mode: "bilinear",
         alignCorners: true,
-      });
+      }).view(b, gcount, size[0], size[1]);
       const shifted = up.sub(up.amin([2, 3], true));
       const normed = shifted.div(shifted.amax([2, 3], true));
       const map = normed.mean(1); // [B, H, W]

@@ -6,7 +6,7 @@
  * `a · Aᵀ` (reference/dsva.md §2.2, item 1).
  * @module
  */
-import { empty, scope, type Tensor } from "../tensor/index.ts";
+import { conv1d, empty, scope, type Tensor } from "../tensor/index.ts";
 import { init } from "../nn/index.ts";
 import type { FactoryOptions } from "../nn/module.ts";
 
@@ -50,7 +50,11 @@ export function visualAttributeMapping(
     throw new RangeError(`VAM: ${t} tokens do not make a class token + ${grid[0]}×${grid[1]} grid`);
   }
   return scope(() => {
-    const similarity = prototypes.matmul(tokens.transpose(1, 2)); // [B, K, T]
+    // As the official `F.conv1d(tokens^T, prototypes[K, D, 1])`: the same values as
+    // `prototypes.matmul(tokens^T)`, but libtorch sums the prototypes' gradient in another
+    // order for a matmul (measured 4e-7 relative), which Adam's per-element scaling carries
+    // into the trajectory.
+    const similarity = conv1d(tokens.transpose(1, 2), prototypes.unsqueeze(2)); // [B, K, T]
     const attributes = similarity.maxDim(2).values; // torch.max(att, dim=2)[0]
     const attentionMaps = similarity.narrow(2, 1, t - 1).reshape(b, k, grid[0], grid[1]);
     return { similarity, attributes, attentionMaps };

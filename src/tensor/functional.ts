@@ -20,6 +20,7 @@ const O = {
   addmm: op("aten::addmm"),
   layerNorm: op("aten::layer_norm"),
   dropout: op("aten::dropout"),
+  conv1d: op("aten::conv1d"),
   conv2d: op("aten::conv2d"),
   maxPool2d: op("aten::max_pool2d"),
   avgPool2d: op("aten::avg_pool2d"),
@@ -102,6 +103,21 @@ export function layerNorm(
 export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
   W.reset().handle(x.handle).float(p).bool(training);
   return result1(O.dropout);
+}
+
+/** `torch.nn.functional.conv1d(x, weight, bias, stride, padding, dilation, groups)`: 1-d
+ * convolution of an NCL tensor. */
+export function conv1d(
+  x: Tensor,
+  weight: Tensor,
+  bias?: Tensor | null,
+  opts: { stride?: number; padding?: number; dilation?: number; groups?: number } = {},
+): Tensor {
+  W.reset().handle(x.handle).handle(weight.handle);
+  bias ? W.handle(bias.handle) : W.none();
+  W.ints([opts.stride ?? 1]).ints([opts.padding ?? 0]).ints([opts.dilation ?? 1])
+    .int(opts.groups ?? 1);
+  return result1(O.conv1d);
 }
 
 /** The keywords of `torch.nn.functional.conv2d`; a number stands for both spatial dims. */

@@ -29,6 +29,12 @@ stdin JSON, by "mode":
       --pretrain_epoch, calibrated stacking, the metrics — is the official code as it runs.
       stdout: {"jobs": [{"steps": [{"epoch", "terms": {loss_log key: weighted value}, "total"}],
                          "evals": [{"epoch", "fn", "acc"}], "argv": [...]}]}
+  "proposal": {"official", "inputs", "out", "cases": [{"name", "groups", "thr"}]}
+      the official Attention Concentration, `CLIP_proto.get_proposal`, called on
+      <inputs>.safetensors `<name>.pixels` [B, 3, H, W], `<name>.attention` [B, K, h, w] and
+      `<name>.attributes` [B, K] for each case, with `self` holding only what it reads (the
+      groups, their count, the device and `opt.pro_thr`). Saves `<name>.maps` (the fused map
+      per image) and `<name>.crops` (the resized crops) to <out>.safetensors. stdout: {}
 """
 import contextlib
 import importlib.util
@@ -213,5 +219,25 @@ def train_job(job, model_dir):
     return {"steps": steps, "evals": evals, "argv": argv}
 
 
-out = {"setup": setup, "train": train}[mode]()
+def proposal():
+    from types import SimpleNamespace
+
+    torch.set_num_threads(1)
+    with contextlib.redirect_stdout(sys.stderr):
+        official = load_module("official_model", os.path.join(req["official"], "model", "model.py"))
+    inputs, out = load_file(req["inputs"]), {}
+    for c in req["cases"]:
+        me = SimpleNamespace(group=c["groups"], group_dim=len(c["groups"]), device="cpu",
+                             opt=SimpleNamespace(pro_thr=c["thr"]))
+        with torch.no_grad():
+            crops, maps = official.CLIP_proto.get_proposal(
+                me, inputs[c["name"] + ".pixels"].clone(), inputs[c["name"] + ".attention"].clone(),
+                inputs[c["name"] + ".attributes"].clone())
+        out[c["name"] + ".maps"] = torch.stack(maps).contiguous()
+        out[c["name"] + ".crops"] = crops.contiguous()
+    save_file(out, req["out"])
+    return {}
+
+
+out = {"setup": setup, "train": train, "proposal": proposal}[mode]()
 print(json.dumps(out))
