@@ -9,17 +9,7 @@ import assert from "node:assert/strict";
 import { writeSplits } from "../src/data/split_writer.ts";
 import { ROOT } from "./helpers.ts";
 import { runScript } from "./train_helpers.ts";
-import { snapshot, TINY_TRAIN, tinyJpegDataset } from "./tiny_dataset.ts";
-
-/** A JPEG cut short inside its data with its end marker kept: decoding fails, the header check
- * passes it. */
-function cutShort(jpg: Uint8Array): Uint8Array {
-  const keep = Math.floor(jpg.length * 0.6);
-  const out = new Uint8Array(keep + 2);
-  out.set(jpg.subarray(0, keep));
-  out.set([0xff, 0xd9], keep);
-  return out;
-}
+import { cutShort, snapshot, TINY_TRAIN, tinyJpegDataset } from "./tiny_dataset.ts";
 
 async function run(script: string, args: string[]) {
   const out = await new Deno.Command(Deno.execPath(), {

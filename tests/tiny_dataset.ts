@@ -33,6 +33,16 @@ export async function tinyJpegDataset(dir: string): Promise<void> {
   );
 }
 
+/** A JPEG cut short inside its data with its end marker kept: the header check passes it (as a
+ * check before training would), decoding fails. */
+export function cutShort(jpg: Uint8Array): Uint8Array {
+  const keep = Math.floor(jpg.length * 0.6);
+  const out = new Uint8Array(keep + 2);
+  out.set(jpg.subarray(0, keep));
+  out.set([0xff, 0xd9], keep);
+  return out;
+}
+
 /** Training flags for a 1-layer ViT on 32 px crops: one epoch of two batches on one thread. */
 export const TINY_TRAIN = [
   ...["--set", "backbone.hiddenSize=32", "--set", "backbone.numLayers=1"],

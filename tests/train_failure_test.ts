@@ -7,7 +7,6 @@
  */
 import assert from "node:assert/strict";
 import { DataError } from "../src/data/errors.ts";
-import { loadSharp } from "../src/data/npm.ts";
 import { loadCheckpoint } from "../src/io/index.ts";
 import { loadTrainData } from "../src/train/data.ts";
 import { evaluateModel, writeEvaluation } from "../src/train/evaluate.ts";
@@ -19,43 +18,13 @@ import { checkImageFile } from "../src/data/validate.ts";
 import type { Tensor } from "../src/tensor/index.ts";
 import { ROOT } from "./helpers.ts";
 import { runScript } from "./train_helpers.ts";
+import { cutShort, tinyJpegDataset } from "./tiny_dataset.ts";
 
-const CLASSES = ["c0", "c1", "c2", "c3", "c4"];
-
-/** A dataset folder: 5 classes × 6 JPEGs of 40×40 (a colour and a stripe period per class),
- * 4 attributes, a seeded 3/2 split. */
+/** The tiny dataset (tiny_dataset.ts) with a seeded 3/2 split; returns an unseen test image. */
 async function tinyDataset(dir: string): Promise<string> {
-  const sharp = await loadSharp();
-  for (const [c, name] of CLASSES.entries()) {
-    await Deno.mkdir(`${dir}/images/${name}`, { recursive: true });
-    for (let i = 0; i < 6; i++) {
-      const px = new Uint8Array(40 * 40 * 3);
-      for (let p = 0; p < 40 * 40; p++) {
-        const stripe = Math.floor((p % 40) / (2 + c)) % 2;
-        px[p * 3] = (c * 50 + stripe * 80 + i * 7) % 256;
-        px[p * 3 + 1] = (200 - c * 30 + ((p * 13 + i) % 17)) % 256;
-        px[p * 3 + 2] = stripe ? 220 : 30 + c * 20;
-      }
-      const jpg = await sharp(px, { raw: { width: 40, height: 40, channels: 3 } })
-        .jpeg({ quality: 90 })
-        .toBuffer();
-      await Deno.writeFile(`${dir}/images/${name}/${i}.jpg`, jpg);
-    }
-  }
-  const rows = CLASSES.map((n, c) => `${n},${[c % 2, (c >> 1) % 2, c / 4, 1 - c / 4].join(",")}`);
-  await Deno.writeTextFile(`${dir}/attributes.csv`, `,a,b,c,d\n${rows.join("\n")}\n`);
+  await tinyJpegDataset(dir);
   const { splits } = await writeSplits(dir, { seen: 3, seed: 1 });
   return splits.splits["3_2"].test_unseen[0];
-}
-
-/** A JPEG cut short inside its image data with its end marker kept: the header check passes it
- * (as a check before training would), decoding fails. */
-function cutShort(jpg: Uint8Array): Uint8Array {
-  const keep = Math.floor(jpg.length * 0.6);
-  const out = new Uint8Array(keep + 2);
-  out.set(jpg.subarray(0, keep));
-  out.set([0xff, 0xd9], keep);
-  return out;
 }
 
 async function weights(path: string): Promise<Map<string, Float32Array>> {
